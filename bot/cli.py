@@ -1,0 +1,161 @@
+"""The `softlanding` command: run, chat, knowledge check, match."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import PACKAGE_ROOT, Settings
+
+log = logging.getLogger("bot")
+DEFAULT_CATALOG = PACKAGE_ROOT.parent / "shared" / "knowledge-catalog.yaml"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="softlanding", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("run", help="run the Telegram bot (long polling)")
+
+    chat = sub.add_parser("chat", help="chat with the assistant in the terminal, offline")
+    chat.add_argument("--country", help="country code (FI, SE, EE, LV); skips onboarding")
+    chat.add_argument("--lang", choices=["en", "ru", "uk"], help="language; skips onboarding")
+    chat.add_argument("--db", type=Path, help="SQLite file (default: DATABASE_PATH)")
+    chat.add_argument("--user", type=int, default=1, help="user id to chat as (default 1)")
+
+    knowledge = sub.add_parser("knowledge", help="knowledge tools")
+    ksub = knowledge.add_subparsers(dest="knowledge_command", required=True)
+    check = ksub.add_parser("check", help="validate the knowledge and print coverage")
+    check.add_argument("--dir", type=Path, help="knowledge folder (default: KNOWLEDGE_DIR)")
+    check.add_argument("--catalog", type=Path, help="intent catalog that must be covered")
+    check.add_argument("--quiet", action="store_true", help="no coverage table")
+
+    match = sub.add_parser("match", help="match questions to intents")
+    match.add_argument("question", nargs="?", help="one question (else read --jsonl on stdin)")
+    match.add_argument(
+        "--jsonl",
+        action="store_true",
+        help='read {"q": ..., "country": ..., "lang": ...} lines from stdin',
+    )
+    match.add_argument("--dir", type=Path, help="knowledge folder (default: KNOWLEDGE_DIR)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings.from_env()
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if args.command == "run":
+        from bot.telegram_app import run_polling
+
+        return run_polling(settings)
+    if args.command == "chat":
+        return _chat(settings, args)
+    if args.command == "knowledge":
+        return _knowledge_check(settings, args)
+    return _match(settings, args)
+
+
+def _holder(folder: Path):
+    from bot.core.knowledge_holder import KnowledgeError, KnowledgeHolder
+
+    holder = KnowledgeHolder(folder)
+    try:
+        holder.reload()
+    except KnowledgeError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(
+            f"The knowledge in {folder} has errors; run `softlanding knowledge check`.",
+            file=sys.stderr,
+        )
+        return None
+    return holder
+
+
+def _chat(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.core.assistant import Assistant
+    from bot.storage import Store, open_database
+    from bot.terminal import run_chat
+
+    logging.getLogger().setLevel(logging.WARNING)
+    holder = _holder(settings.knowledge_dir)
+    if holder is None:
+        return 1
+    store = Store(open_database(args.db or settings.database_path))
+    assistant = Assistant(holder, store)
+    return run_chat(assistant, country=args.country, lang=args.lang, user_id=args.user)
+
+
+def _knowledge_check(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.knowledge.coverage import coverage_table, missing_from_catalog
+    from bot.knowledge.loader import load_knowledge
+
+    folder = args.dir or settings.knowledge_dir
+    knowledge, problems = load_knowledge(folder)
+    for problem in problems:
+        print(problem)
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    if knowledge is not None:
+        if not args.quiet:
+            print(coverage_table(knowledge))
+        catalog = args.catalog or (DEFAULT_CATALOG if DEFAULT_CATALOG.exists() else None)
+        if catalog:
+            missing = missing_from_catalog(knowledge, catalog)
+            for intent_id in missing:
+                print(f"{catalog}: error: catalog intent '{intent_id}' is missing")
+            errors += len(missing)
+    print(f"{folder}: {errors} error(s), {warnings} warning(s)")
+    return 1 if errors else 0
+
+
+def _match(settings: Settings, args: argparse.Namespace) -> int:
+
+    holder = _holder(args.dir or settings.knowledge_dir)
+    if holder is None:
+        return 1
+    loaded = holder.current
+    if args.question is not None and not args.jsonl:
+        print(json.dumps(_match_line(loaded, args.question), ensure_ascii=False))
+        return 0
+    for raw in sys.stdin:
+        if not raw.strip():
+            continue
+        try:
+            item = json.loads(raw)
+            question = str(item["q"])
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            print(json.dumps({"error": f"bad input line: {exc}"}), flush=True)
+            continue
+        print(json.dumps(_match_line(loaded, question), ensure_ascii=False), flush=True)
+    return 0
+
+
+def _match_line(loaded, question: str) -> dict:
+    from bot.core.understanding import understand
+
+    seen = understand(loaded, question)
+    result = seen.result
+    line = {
+        "intent": result.intent_id if result.outcome == "answer" else None,
+        "outcome": result.outcome,
+        "score": result.score,
+        "candidates": [c.intent_id for c in result.candidates],
+    }
+    if seen.smalltalk:
+        # Small talk is answered by the bot itself, not by an FAQ intent.
+        line |= {
+            "intent": None,
+            "outcome": "unknown",
+            "candidates": [],
+            "smalltalk": seen.smalltalk,
+        }
+    return line

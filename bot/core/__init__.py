@@ -1,0 +1,1 @@
+"""The Telegram-independent core: a message and a profile in, replies out."""

@@ -1,0 +1,1 @@
+"""The YAML knowledge: schema records, loading and validation, coverage reports."""

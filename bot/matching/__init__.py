@@ -1,0 +1,1 @@
+"""Intent matching: normalisation, the index built once per knowledge, and the matcher."""

@@ -1,0 +1,268 @@
+"""All SQLite access, behind functions named for what they mean.
+
+sqlite-utils is synchronous; every call here is a short indexed query, cheap enough to run
+on the event loop. Every state change is committed before the caller replies to the user.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A user's profile and conversation state."""
+
+    user_id: int
+    lang: str = "en"
+    country: str | None = None
+    city: str | None = None
+    stage: str | None = None
+    arrival_date: dt.date | None = None
+    citizenship: str | None = None
+    purpose: str | None = None
+    children: bool | None = None
+    onboarding_step: str | None = None
+    editing: bool = False
+    last_intent: str | None = None
+    active: bool = True
+
+
+# Every table holding user data, with the column naming the user (export and /forget use it).
+USER_TABLES: dict[str, str] = {"feedback": "user_id", "questions": "user_id", "users": "id"}
+
+PROFILE_FIELDS = (
+    "lang",
+    "country",
+    "city",
+    "stage",
+    "arrival_date",
+    "citizenship",
+    "purpose",
+    "children",
+)
+
+
+def _migration_001_initial(db: sqlite_utils.Database) -> None:
+    db["users"].create(
+        {
+            "id": int,
+            "lang": str,
+            "country": str,
+            "city": str,
+            "stage": str,
+            "arrival_date": str,
+            "citizenship": str,
+            "purpose": str,
+            "children": int,
+            "onboarding_step": str,
+            "editing": int,
+            "last_intent": str,
+            "active": int,
+            "created_at": str,
+            "updated_at": str,
+            "last_seen": str,
+        },
+        pk="id",
+        defaults={"lang": "en", "editing": 0, "active": 1},
+    )
+    db["questions"].create(
+        {
+            "id": int,
+            "user_id": int,
+            "text": str,
+            "lang": str,
+            "country": str,
+            "outcome": str,
+            "intent": str,
+            "score": float,
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["questions"].create_index(["user_id"])
+    db["questions"].create_index(["created_at"])
+    db["feedback"].create(
+        {"question_id": int, "user_id": int, "intent": str, "value": int, "created_at": str},
+        pk="question_id",
+    )
+    db["feedback"].create_index(["user_id"])
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+    ("001_initial", _migration_001_initial),
+]
+
+
+def open_database(path: Path | str) -> sqlite_utils.Database:
+    """Open (or create) the database in WAL mode with a busy timeout, migrated to current."""
+    if str(path) == ":memory:":
+        db = sqlite_utils.Database(memory=True)
+    else:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        db = sqlite_utils.Database(conn)
+        db.enable_wal()
+    db.execute("PRAGMA busy_timeout = 5000")
+    db.execute("PRAGMA foreign_keys = ON")
+    migrate(db)
+    return db
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply the migrations not yet recorded in `_migrations`; return their names."""
+    db["_migrations"].create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
+    done = {row["name"] for row in db["_migrations"].rows}
+    applied = []
+    for name, step in MIGRATIONS:
+        if name in done:
+            continue
+        with db.conn:
+            step(db)
+            db["_migrations"].insert({"name": name, "applied_at": utc_now().isoformat()})
+        applied.append(name)
+    return applied
+
+
+def _profile_from_row(row: dict[str, Any]) -> Profile:
+    arrival = row.get("arrival_date")
+    children = row.get("children")
+    return Profile(
+        user_id=row["id"],
+        lang=row.get("lang") or "en",
+        country=row.get("country"),
+        city=row.get("city"),
+        stage=row.get("stage"),
+        arrival_date=dt.date.fromisoformat(arrival) if arrival else None,
+        citizenship=row.get("citizenship"),
+        purpose=row.get("purpose"),
+        children=None if children is None else bool(children),
+        onboarding_step=row.get("onboarding_step"),
+        editing=bool(row.get("editing")),
+        last_intent=row.get("last_intent"),
+        active=bool(row.get("active", 1)),
+    )
+
+
+def _row_from_profile(profile: Profile) -> dict[str, Any]:
+    row = {f.name: getattr(profile, f.name) for f in fields(profile)}
+    row["id"] = row.pop("user_id")
+    row["arrival_date"] = profile.arrival_date.isoformat() if profile.arrival_date else None
+    row["children"] = None if profile.children is None else int(profile.children)
+    row["editing"] = int(profile.editing)
+    row["active"] = int(profile.active)
+    return row
+
+
+class Store:
+    """The bot's persistent state: users, questions and feedback."""
+
+    def __init__(self, db: sqlite_utils.Database, *, clock: Clock = utc_now) -> None:
+        self.db = db
+        self.clock = clock
+
+    def _now(self) -> str:
+        return self.clock().isoformat()
+
+    def get_profile(self, user_id: int) -> Profile | None:
+        rows = list(self.db["users"].rows_where("id = ?", [user_id]))
+        return _profile_from_row(rows[0]) if rows else None
+
+    def save_profile(self, profile: Profile) -> Profile:
+        """Insert or update the whole profile (upsert by user id)."""
+        row = _row_from_profile(profile)
+        now = self._now()
+        row |= {"updated_at": now, "last_seen": now}
+        with self.db.conn:
+            if self.get_profile(profile.user_id) is None:
+                row["created_at"] = now
+            self.db["users"].upsert(row, pk="id")
+        return profile
+
+    def update_profile(self, profile: Profile, **changes: Any) -> Profile:
+        return self.save_profile(replace(profile, **changes))
+
+    def touch(self, user_id: int) -> None:
+        self.db["users"].update(user_id, {"last_seen": self._now(), "active": 1})
+
+    def record_question(
+        self,
+        user_id: int,
+        text: str,
+        *,
+        lang: str,
+        country: str | None,
+        outcome: str,
+        intent: str | None,
+        score: float,
+    ) -> int:
+        with self.db.conn:
+            table = self.db["questions"].insert(
+                {
+                    "user_id": user_id,
+                    "text": text,
+                    "lang": lang,
+                    "country": country,
+                    "outcome": outcome,
+                    "intent": intent,
+                    "score": score,
+                    "created_at": self._now(),
+                }
+            )
+        return int(table.last_pk)
+
+    def question(self, question_id: int) -> dict[str, Any] | None:
+        rows = list(self.db["questions"].rows_where("id = ?", [question_id]))
+        return rows[0] if rows else None
+
+    def record_feedback(self, user_id: int, question_id: int, value: int) -> bool:
+        """Store 👍 (+1) or 👎 (-1) for the user's own answered question; False if not theirs."""
+        question = self.question(question_id)
+        if question is None or question["user_id"] != user_id or not question["intent"]:
+            return False
+        with self.db.conn:
+            self.db["feedback"].upsert(
+                {
+                    "question_id": question_id,
+                    "user_id": user_id,
+                    "intent": question["intent"],
+                    "value": value,
+                    "created_at": self._now(),
+                },
+                pk="question_id",
+            )
+        return True
+
+    def questions_of(self, user_id: int) -> list[dict[str, Any]]:
+        return list(self.db["questions"].rows_where("user_id = ?", [user_id], order_by="id"))
+
+    def feedback_of(self, user_id: int) -> list[dict[str, Any]]:
+        return list(self.db["feedback"].rows_where("user_id = ?", [user_id]))
+
+    def export_user(self, user_id: int) -> dict[str, Any]:
+        """Everything stored about one user, as plain JSON-able data."""
+        users = list(self.db["users"].rows_where("id = ?", [user_id]))
+        return {
+            "profile": users[0] if users else None,
+            "questions": self.questions_of(user_id),
+            "feedback": self.feedback_of(user_id),
+        }
+
+    def forget_user(self, user_id: int) -> None:
+        """Delete every row about the user, in one transaction."""
+        with self.db.conn:
+            for table in USER_TABLES:
+                self.db.execute(f"DELETE FROM [{table}] WHERE {USER_TABLES[table]} = ?", [user_id])

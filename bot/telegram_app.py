@@ -1,0 +1,234 @@
+"""The Telegram adapter: one place wires python-telegram-bot to the core.
+
+Handlers only turn an Update into an `Incoming`, call `Assistant.handle`, and send the
+replies. Business logic lives in `bot.core`.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import traceback
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Update,
+)
+from telegram.constants import ChatType, MessageLimit
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from telegram.request import BaseRequest
+
+from bot.config import Settings
+from bot.core.assistant import COMMANDS, Assistant
+from bot.core.knowledge_holder import KnowledgeError, KnowledgeHolder
+from bot.core.replies import Incoming, Reply
+from bot.i18n import LANGUAGES, catalogue, t
+from bot.storage import Store, open_database
+
+log = logging.getLogger(__name__)
+PRIVATE = filters.ChatType.PRIVATE
+NEW_MESSAGE = filters.UpdateType.MESSAGE  # edits of old messages are not new questions
+
+
+def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Split at line breaks (or spaces) so that each part fits one Telegram message."""
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit)
+        if cut <= 0:
+            cut = rest.rfind(" ", 0, limit)
+        if cut <= 0:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip("\n ")
+    parts.append(rest)
+    return [p for p in parts if p]
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+            for row in reply.buttons
+        ]
+    )
+
+
+async def send_replies(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply]
+) -> None:
+    for reply in replies:
+        chunks = split_text(reply.text)
+        if reply.document is not None:
+            await context.bot.send_document(
+                chat_id,
+                InputFile(reply.document.content, filename=reply.document.filename),
+                caption=reply.text,
+            )
+            continue
+        for index, chunk in enumerate(chunks):
+            markup = keyboard(reply) if index == len(chunks) - 1 else None
+            await context.bot.send_message(chat_id, chunk, reply_markup=markup)
+
+
+def _assistant(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
+    return context.application.bot_data["assistant"]
+
+
+async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any /command in a private chat (unknown ones get a polite pointer to /help)."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None or not message.text:
+        return
+    name, _, args = message.text[1:].partition(" ")
+    incoming = Incoming(user.id, "command", name.split("@")[0], args.strip(), user.language_code)
+    await send_replies(context, message.chat_id, _assistant(context).handle(incoming))
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A question or an answer to an onboarding step."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    incoming = Incoming(user.id, "text", message.text or "", language_code=user.language_code)
+    await send_replies(context, message.chat_id, _assistant(context).handle(incoming))
+
+
+async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Photos, stickers, voice, files: explained politely."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    incoming = Incoming(user.id, "media", language_code=user.language_code)
+    await send_replies(context, message.chat_id, _assistant(context).handle(incoming))
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button press: answered first (stops the spinner), then handled for the presser."""
+    query = update.callback_query
+    if query is None:
+        return
+    await query.answer()
+    chat_id = query.message.chat.id if query.message else query.from_user.id
+    if query.message and query.message.chat.type != ChatType.PRIVATE:
+        return
+    incoming = Incoming(
+        query.from_user.id, "button", query.data or "", language_code=query.from_user.language_code
+    )
+    await send_replies(context, chat_id, _assistant(context).handle(incoming))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log with the traceback first; then tell the user something short and kind."""
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(context.error, Forbidden):
+        return  # the user blocked the bot; nothing to tell them
+    if isinstance(update, Update) and update.effective_chat and update.effective_user:
+        if update.effective_chat.type != ChatType.PRIVATE:
+            return
+        try:
+            store: Store = context.application.bot_data["assistant"].store
+            profile = store.get_profile(update.effective_user.id)
+            lang = profile.lang if profile else "en"
+            await context.bot.send_message(update.effective_chat.id, t(lang, "error"))
+        except Exception:
+            log.warning(
+                "could not tell the user about the error: %s",
+                html.escape(traceback.format_exc(limit=1)),
+            )
+
+
+async def post_init(application: Application) -> None:
+    """Start-up work: the command menu in each language."""
+    commands = ("start", "profile", "help", "human", "privacy", "export", "forget")
+    try:
+        for lang in LANGUAGES:
+            texts = catalogue(lang)
+            menu = [BotCommand(c, texts.get(f"cmd_{c}", c)) for c in commands]
+            await application.bot.set_my_commands(
+                menu, language_code=None if lang == "en" else lang
+            )
+    except BadRequest as exc:
+        log.warning("could not set the command menu: %s", exc)
+
+
+def build_application(
+    settings: Settings,
+    assistant: Assistant,
+    *,
+    updater: bool = True,
+    request: BaseRequest | None = None,
+) -> Application:
+    """Register every handler, in an order that matters (commands before the text catch-all)."""
+    builder = (
+        ApplicationBuilder()
+        .token(settings.bot_token)
+        .base_url(settings.api_url)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(post_init)
+    )
+    if not updater:
+        builder = builder.updater(None)
+    if request is not None:  # tests record calls at this seam
+        builder = builder.request(request).get_updates_request(request)
+    application = builder.build()
+    application.bot_data["assistant"] = assistant
+    application.add_handler(
+        CommandHandler(list(COMMANDS), on_command, filters=PRIVATE & NEW_MESSAGE)
+    )
+    application.add_handler(MessageHandler(filters.COMMAND & PRIVATE & NEW_MESSAGE, on_command))
+    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(MessageHandler(filters.TEXT & PRIVATE & NEW_MESSAGE, on_text))
+    application.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & ~filters.TEXT, on_media))
+    application.add_error_handler(on_error)
+    return application
+
+
+def run_polling(settings: Settings) -> int:
+    """`softlanding run`: load knowledge and database, then poll Telegram until stopped."""
+    if not settings.bot_token:
+        log.error("TELEGRAM_BOT_TOKEN is not set; see .env.example (or try `softlanding chat`)")
+        return 2
+    holder = KnowledgeHolder(settings.knowledge_dir)
+    try:
+        problems = holder.reload()
+    except KnowledgeError as exc:
+        for problem in exc.problems:
+            log.error("%s", problem)
+        return 1
+    store = Store(open_database(settings.database_path))
+    knowledge = holder.current.knowledge
+    log.info(
+        "Soft Landing starting: mode=polling api=%s db=%s knowledge=%s (%d intents, %d services, "
+        "%d countries, %d warnings)",
+        settings.api_url,
+        settings.database_path,
+        settings.knowledge_dir,
+        len(knowledge.intents),
+        len(knowledge.services),
+        len(knowledge.countries),
+        len(problems),
+    )
+    application = build_application(settings, Assistant(holder, store))
+    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0

@@ -1,0 +1,112 @@
+"""A python-telegram-bot request class that records calls instead of reaching Telegram.
+
+It sits at the lowest seam (BaseRequest.do_request), so everything above it, including
+serialisation, the rate limiter and the Bot methods, is the real code.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from telegram.request import BaseRequest, RequestData
+
+BOT_USER = {"id": 999, "is_bot": True, "first_name": "Soft Landing", "username": "softlanding_bot"}
+
+
+class RecordingRequest(BaseRequest):
+    """Answers every Bot API call with a plausible result and keeps (method, params)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self._message_id = 100
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 1.0
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def do_request(
+        self, url: str, method: str, request_data: RequestData | None = None, **_: Any
+    ) -> tuple[int, bytes]:
+        name = url.rsplit("/", 1)[-1]
+        params: dict[str, Any] = {}
+        if request_data is not None:
+            for key, value in request_data.json_parameters.items():
+                try:
+                    params[key] = json.loads(value)
+                except json.JSONDecodeError:
+                    params[key] = value
+        self.calls.append((name, params))
+        return 200, json.dumps({"ok": True, "result": self._result(name, params)}).encode()
+
+    def _result(self, name: str, params: dict[str, Any]) -> Any:
+        if name == "getMe":
+            return BOT_USER
+        if name in ("sendMessage", "sendDocument"):
+            self._message_id += 1
+            chat_id = params.get("chat_id", 0)
+            return {
+                "message_id": self._message_id,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "from": BOT_USER,
+                "text": params.get("text", ""),
+            }
+        return True
+
+    def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
+        return [params for name, params in self.calls if name == method]
+
+
+def message_update(
+    update_id: int,
+    user_id: int,
+    text: str,
+    *,
+    chat_type: str = "private",
+    language_code: str = "en",
+) -> dict[str, Any]:
+    chat = {"id": user_id if chat_type == "private" else -100123, "type": chat_type}
+    if chat_type != "private":
+        chat["title"] = "Some group"
+    message: dict[str, Any] = {
+        "message_id": update_id,
+        "date": int(time.time()),
+        "chat": chat,
+        "from": {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": "Ana",
+            "language_code": language_code,
+        },
+        "text": text,
+    }
+    if text.startswith("/"):
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+    return {"update_id": update_id, "message": message}
+
+
+def callback_update(update_id: int, user_id: int, data: str) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "callback_query": {
+            "id": f"cb{update_id}",
+            "from": {"id": user_id, "is_bot": False, "first_name": "Ana"},
+            "chat_instance": "42",
+            "data": data,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": user_id, "type": "private"},
+                "from": BOT_USER,
+                "text": "…",
+            },
+        },
+    }

@@ -1,0 +1,93 @@
+"""The real python-telegram-bot Application, fed real Update payloads, calls recorded."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from telegram import Update
+from telegram.ext import Application
+
+from bot.config import Settings
+from bot.core.assistant import Assistant
+from bot.storage import Profile, Store
+from bot.telegram_app import build_application, split_text
+from tests.telegram_recorder import RecordingRequest, callback_update, message_update
+
+
+@pytest.fixture
+async def app_and_calls(
+    assistant: Assistant,
+) -> AsyncIterator[tuple[Application, RecordingRequest]]:
+    recorder = RecordingRequest()
+    settings = Settings(bot_token="123:TEST", api_url="http://127.0.0.1:9/bot")
+    application = build_application(settings, assistant, updater=False, request=recorder)
+    await application.initialize()
+    yield application, recorder
+    await application.shutdown()
+
+
+async def feed(application: Application, payload: dict[str, Any]) -> None:
+    await application.process_update(Update.de_json(payload, application.bot))
+
+
+async def test_start_sends_welcome_and_language_buttons(app_and_calls) -> None:
+    application, calls = app_and_calls
+    await feed(application, message_update(1, 42, "/start", language_code="ru"))
+    sent = calls.sent()
+    assert "Привет! Я Soft Landing" in sent[0]["text"]
+    buttons = [
+        b["callback_data"] for row in sent[1]["reply_markup"]["inline_keyboard"] for b in row
+    ]
+    assert buttons == ["ob:lang:en", "ob:lang:ru", "ob:lang:uk"]
+    assert all(params["chat_id"] == 42 for params in sent)
+
+
+async def test_question_gets_answer_with_buttons_and_feedback_press_is_answered(
+    app_and_calls, store: Store
+) -> None:
+    application, calls = app_and_calls
+    store.save_profile(Profile(user_id=42, lang="en", country="FI"))
+    await feed(application, message_update(2, 42, "how do I open a bank account?"))
+    answer = calls.sent()[-1]
+    assert "Bank account" in answer["text"] and "Source:" in answer["text"]
+    datas = [b["callback_data"] for row in answer["reply_markup"]["inline_keyboard"] for b in row]
+    assert "fb:up:1" in datas
+    await feed(application, callback_update(3, 42, "fb:up:1"))
+    assert [name for name, _ in calls.calls][-2:] == ["answerCallbackQuery", "sendMessage"]
+    assert "Thanks for the feedback" in calls.sent()[-1]["text"]
+    assert store.feedback_of(42)[0]["value"] == 1
+
+
+async def test_group_messages_are_ignored(app_and_calls) -> None:
+    application, calls = app_and_calls
+    await feed(
+        application, message_update(4, 42, "how do I open a bank account?", chat_type="group")
+    )
+    assert calls.sent() == []
+
+
+async def test_photo_gets_a_polite_text_only_note(app_and_calls, store: Store) -> None:
+    application, calls = app_and_calls
+    store.save_profile(Profile(user_id=42, lang="uk"))
+    payload = message_update(5, 42, "x")
+    del payload["message"]["text"]
+    payload["message"]["photo"] = [{"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}]
+    await feed(application, payload)
+    assert "лише текстові" in calls.sent()[-1]["text"]
+
+
+async def test_export_is_sent_as_a_json_document(app_and_calls, store: Store) -> None:
+    application, calls = app_and_calls
+    store.save_profile(Profile(user_id=42, lang="en", country="FI"))
+    await feed(application, message_update(6, 42, "/export"))
+    assert calls.sent("sendDocument"), calls.calls
+
+
+def test_long_text_is_split_at_line_breaks_within_telegrams_limit() -> None:
+    text = "\n".join(f"line {i} " + "x" * 80 for i in range(200))
+    parts = split_text(text)
+    assert len(parts) > 1
+    assert all(len(p) <= 4096 for p in parts)
+    assert "\n".join(parts) == text
