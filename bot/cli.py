@@ -145,7 +145,8 @@ def _match_line(loaded, question: str) -> dict:
     seen = understand(loaded, question)
     result = seen.result
     line = {
-        "intent": result.intent_id if result.outcome == "answer" else None,
+        # For "suggest" the best candidate is reported too: it is the bot's top-1 guess.
+        "intent": result.intent_id,
         "outcome": result.outcome,
         "score": result.score,
         "candidates": [c.intent_id for c in result.candidates],

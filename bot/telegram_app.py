@@ -29,7 +29,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-
 from telegram.request import BaseRequest
 
 from bot.config import Settings

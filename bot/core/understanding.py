@@ -74,10 +74,13 @@ def mentioned_city(knowledge: Knowledge, text: str) -> City | None:
 
 def understand(loaded: Loaded, text: str) -> Understanding:
     knowledge = loaded.knowledge
-    result = loaded.matcher.match(text)
     kind, rest = smalltalk_kind(knowledge, text)
-    content = loaded.matcher.index.content_tokens(" ".join(rest))
-    if kind and (not content or (result.outcome != "answer" and len(content) <= 2)):
-        return Understanding(kind, False, None, result)
+    if kind:
+        # "thanks!" is small talk; "hi, how do I open a bank account?" is a question.
+        rest_text = " ".join(rest)
+        rest_result = loaded.matcher.match(rest_text) if rest_text else None
+        if rest_result is None or rest_result.outcome != "answer":
+            return Understanding(kind, False, None, loaded.matcher.match(text))
+    result = loaded.matcher.match(text)
     services = bool(_SERVICES_REQUEST.search(normalize(text)))
     return Understanding(None, services, mentioned_city(knowledge, text), result)

@@ -1,14 +1,17 @@
 """The match index: built once per knowledge, then only read.
 
-Each intent becomes a bag of tokens from all its paraphrases and keywords (every language).
-Tokens are weighted by inverse intent frequency, so a word shared by many intents ("register",
-"получить") counts little and a distinctive one ("henkilötunnus", "kela") counts a lot.
+Each intent becomes a bag of stemmed terms from all its paraphrases and keywords (every
+language). Terms are weighted BM25-style: by inverse intent frequency, so a word shared by many
+intents ("register", "получить") counts little and a distinctive one ("henkilötunnus", "kela")
+a lot; and by how many of the intent's phrases use it, so a term that is central to an intent
+outweighs one that appears there once.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -16,94 +19,114 @@ from rapidfuzz import fuzz, process
 
 from bot.knowledge.model import Knowledge
 from bot.matching import thresholds as th
-from bot.matching.normalize import normalize
+from bot.matching.normalize import fold, normalize, raw_words, stem
 from bot.matching.stopwords import STOPWORDS
 
 
 @dataclass(frozen=True)
 class Phrase:
-    """A normalised paraphrase or keyword and the intent it belongs to."""
+    """A paraphrase or keyword of an intent, prepared for both matching stages."""
 
-    text: str
+    text: str  # normalised, for rapidfuzz phrase scores
+    terms: tuple[str, ...]  # stemmed content words, for the lexical stage
     intent_id: str
     is_keyword: bool
 
 
 class MatchIndex:
-    """Token postings with idf weights, and the phrase list for fuzzy re-ranking."""
+    """Term postings with BM25 weights, and the phrase lists for fuzzy re-ranking."""
 
     def __init__(self, knowledge: Knowledge) -> None:
         self.intent_ids: tuple[str, ...] = tuple(sorted(knowledge.intents))
         places = _place_words(knowledge)
         self.stopwords = STOPWORDS | places
         self._place_stems = frozenset(w[:-1] for w in places if len(w) >= 5)
-        phrases: list[Phrase] = []
-        for intent_id in self.intent_ids:
-            intent = knowledge.intents[intent_id]
-            for lang in sorted(intent.paraphrases):
-                phrases += [
-                    Phrase(normalize(p), intent_id, False) for p in intent.paraphrases[lang]
-                ]
-            phrases += [Phrase(normalize(k), intent_id, True) for k in intent.keywords]
-        self.phrases: tuple[Phrase, ...] = tuple(p for p in phrases if p.text)
+        self.phrases: tuple[Phrase, ...] = tuple(self._phrases(knowledge))
         self.phrases_by_intent: dict[str, list[str]] = {i: [] for i in self.intent_ids}
-        postings: dict[str, set[str]] = {}
+        term_counts: dict[str, Counter[str]] = {i: Counter() for i in self.intent_ids}
         for phrase in self.phrases:
             self.phrases_by_intent[phrase.intent_id].append(phrase.text)
-            for token in self.content_tokens(phrase.text):
-                postings.setdefault(token, set()).add(phrase.intent_id)
+            term_counts[phrase.intent_id].update(set(phrase.terms))
+        postings: dict[str, set[str]] = {}
+        for intent_id, counts in term_counts.items():
+            for term in counts:
+                postings.setdefault(term, set()).add(intent_id)
         n = len(self.intent_ids) or 1
         self.postings: dict[str, frozenset[str]] = {t: frozenset(s) for t, s in postings.items()}
-        self.idf: dict[str, float] = {
-            t: math.log(1.0 + n / len(s)) for t, s in self.postings.items()
-        }
+        self.idf: dict[str, float] = {t: math.log(1.0 + n / len(s)) for t, s in postings.items()}
         self.unknown_idf = math.log(1.0 + n)
+        self.tf_weight = self._tf_weights(term_counts)
         self.vocab: tuple[str, ...] = tuple(sorted(self.postings))
         self._expand = lru_cache(maxsize=50_000)(self._expand_uncached)
 
-    def content_tokens(self, text: str) -> list[str]:
-        """Tokens of normalised `text` that carry topic: no stopwords, no place names."""
-        return [t for t in text.split() if not self._is_stopword(t)]
+    def _phrases(self, knowledge: Knowledge) -> list[Phrase]:
+        out = []
+        for intent_id in self.intent_ids:
+            intent = knowledge.intents[intent_id]
+            texts = [
+                (p, False) for lang in sorted(intent.paraphrases) for p in intent.paraphrases[lang]
+            ]
+            texts += [(k, True) for k in intent.keywords]
+            for text, is_keyword in texts:
+                phrase = Phrase(normalize(text), tuple(self.terms(text)), intent_id, is_keyword)
+                if phrase.text:
+                    out.append(phrase)
+        return out
 
-    def _is_stopword(self, token: str) -> bool:
-        if token in self.stopwords or len(token) < 2:
+    def _tf_weights(self, term_counts: dict[str, Counter[str]]) -> dict[tuple[str, str], float]:
+        """BM25 term-frequency factor per (term, intent), length-normalised by phrase count."""
+        sizes = {i: max(1, len(self.phrases_by_intent[i])) for i in self.intent_ids}
+        average = sum(sizes.values()) / max(1, len(sizes))
+        k1, b = th.BM25_K1, th.BM25_B
+        weights = {}
+        for intent_id, counts in term_counts.items():
+            norm = k1 * (1 - b + b * sizes[intent_id] / average)
+            for term, tf in counts.items():
+                weights[(term, intent_id)] = tf * (k1 + 1) / (tf + norm)
+        return weights
+
+    def terms(self, text: str) -> list[str]:
+        """Stemmed content words of raw `text` (stopwords and place names dropped)."""
+        return [stem(w) for w in raw_words(text) if not self.is_stopword(fold(w))]
+
+    def is_stopword(self, word: str) -> bool:
+        """A function word, a place name (also inflected: "финляндии", "tallinnas"), or noise."""
+        if word in self.stopwords or len(word) < 2:
             return True
-        # Inflected place names: "финляндии", "tallinnas", "латвії".
-        return len(token) >= 5 and any(
-            token[:cut] in self._place_stems for cut in range(4, min(len(token), 12) + 1)
+        return len(word) >= 5 and any(
+            word[:cut] in self._place_stems for cut in range(4, min(len(word), 12) + 1)
         )
 
-    def expand(self, token: str) -> dict[str, float]:
-        """Vocabulary tokens similar to `token`, with a similarity in (0, 1]."""
-        return self._expand(token)
+    def expand(self, term: str) -> dict[str, float]:
+        """Vocabulary terms similar to `term`, with a similarity in (0, 1]."""
+        return self._expand(term)
 
-    def _expand_uncached(self, token: str) -> dict[str, float]:
+    def _expand_uncached(self, term: str) -> dict[str, float]:
         found: dict[str, float] = {}
-        if token in self.postings:
-            found[token] = 1.0
-        if len(token) >= th.MIN_PREFIX:
-            # Crude stemming that works across languages: a shared prefix of at least
-            # MIN_PREFIX characters covering the shorter word ("банк" ~ "банковский").
-            stem = token[: max(th.MIN_PREFIX, len(token) - 3)]
-            start = bisect.bisect_left(self.vocab, stem)
-            for word in self.vocab[start:]:
-                if not word.startswith(stem):
+        if term in self.postings:
+            found[term] = 1.0
+        if len(term) >= th.MIN_PREFIX:
+            # Compounds and leftovers the stemmer misses: a vocabulary term that starts with
+            # this one ("pankki" ~ "pankkitili"), or this one starting with a vocabulary term.
+            start = bisect.bisect_left(self.vocab, term)
+            for word in self.vocab[start : start + 50]:
+                if not word.startswith(term):
                     break
                 found.setdefault(word, th.PREFIX_SIMILARITY)
-            for cut in range(len(token) - 1, th.MIN_PREFIX - 1, -1):
-                prefix = token[:cut]
-                if prefix in self.postings and len(prefix) >= len(token) - 3:
-                    found.setdefault(prefix, th.PREFIX_SIMILARITY)
-        if len(token) >= th.MIN_FUZZY_TOKEN_LEN:
+            for cut in range(len(term) - 1, th.MIN_PREFIX - 1, -1):
+                if term[:cut] in self.postings:
+                    found.setdefault(term[:cut], th.PREFIX_SIMILARITY * cut / len(term))
+                    break
+        if len(term) >= th.MIN_FUZZY_TOKEN_LEN:
             for word, score, _ in process.extract(
-                token,
+                term,
                 self.vocab,
                 scorer=fuzz.ratio,
                 processor=None,
                 score_cutoff=th.FUZZY_TOKEN_CUTOFF,
-                limit=8,
+                limit=5,
             ):
-                found.setdefault(word, 0.9 * score / 100.0)
+                found.setdefault(word, th.FUZZY_SIMILARITY * score / 100.0)
         return found
 
 

@@ -36,38 +36,48 @@ class MatchResult:
     candidates: tuple[Candidate, ...]
 
 
-def lexical_scores(index: MatchIndex, text: str) -> dict[str, float]:
-    """Share (0..1) of the question's weighted content words that each intent covers."""
-    words = index.content_tokens(text)
-    if not words:
-        return {}
-    scores: dict[str, float] = {}
+@dataclass(frozen=True)
+class Lexical:
+    """BM25 score per intent, and the share (0..1) of the question's weight it covers."""
+
+    bm25: dict[str, float]
+    coverage: dict[str, float]
+
+
+def lexical_scores(index: MatchIndex, question: str) -> Lexical:
+    bm25: dict[str, float] = {}
+    covered: dict[str, float] = {}
     mass = 0.0
-    for word in dict.fromkeys(words):
-        matches = index.expand(word)
+    for term in dict.fromkeys(index.terms(question)):
+        matches = index.expand(term)
         if not matches:
-            mass += index.unknown_idf
+            mass += index.unknown_idf  # an unknown word: likely off-topic
             continue
-        best_by_intent: dict[str, float] = {}
-        weight = 0.0
-        for vocab_word, similarity in matches.items():
-            value = similarity * index.idf[vocab_word]
-            weight = max(weight, index.idf[vocab_word])
-            for intent_id in index.postings[vocab_word]:
-                if value > best_by_intent.get(intent_id, 0.0):
-                    best_by_intent[intent_id] = value
-        mass += weight
-        for intent_id, value in best_by_intent.items():
-            scores[intent_id] = scores.get(intent_id, 0.0) + value
-    return {i: s / mass for i, s in scores.items()} if mass else {}
+        mass += max(index.idf[word] for word in matches)
+        best: dict[str, float] = {}
+        best_cover: dict[str, float] = {}
+        for word, similarity in matches.items():
+            cover = similarity * index.idf[word]
+            for intent_id in index.postings[word]:
+                value = cover * index.tf_weight[(word, intent_id)]
+                best[intent_id] = max(best.get(intent_id, 0.0), value)
+                best_cover[intent_id] = max(best_cover.get(intent_id, 0.0), cover)
+        for intent_id, value in best.items():
+            bm25[intent_id] = bm25.get(intent_id, 0.0) + value
+            covered[intent_id] = covered.get(intent_id, 0.0) + best_cover[intent_id]
+    # A question of one common word ("help?") must not look fully covered: below
+    # MIN_EVIDENCE of idf mass, coverage is divided by MIN_EVIDENCE instead.
+    mass = max(mass, th.MIN_EVIDENCE)
+    coverage = {i: min(1.0, c / mass) for i, c in covered.items()}
+    return Lexical(bm25, coverage)
 
 
 def fuzzy_score(index: MatchIndex, text: str, intent_id: str) -> float:
-    """Best WRatio (0..100) between the question and the intent's phrases."""
+    """Best whole-phrase similarity (0..100) between the question and the intent's phrases."""
     best = process.extractOne(
         text,
         index.phrases_by_intent[intent_id],
-        scorer=fuzz.WRatio,
+        scorer=fuzz.QRatio,
         processor=None,
         score_cutoff=0,
     )
@@ -79,19 +89,19 @@ def rank(index: MatchIndex, question: str) -> list[Candidate]:
     text = normalize(question)
     if not text:
         return []
-    lexical = lexical_scores(index, text)
-    top = sorted(lexical.items(), key=lambda kv: (-kv[1], kv[0]))[: th.RERANK_TOP]
-    ranked = [
-        Candidate(
-            intent_id,
-            round(
-                100.0 * th.LEXICAL_WEIGHT * min(1.0, coverage)
-                + th.FUZZY_WEIGHT * fuzzy_score(index, text, intent_id),
-                2,
-            ),
+    lexical = lexical_scores(index, question)
+    top = sorted(lexical.bm25.items(), key=lambda kv: (-kv[1], kv[0]))[: th.RERANK_TOP]
+    if not top:
+        return []
+    best_bm25 = top[0][1]
+    ranked = []
+    for intent_id, bm25 in top:
+        score = (
+            th.BM25_WEIGHT * bm25 / best_bm25
+            + th.COVERAGE_WEIGHT * lexical.coverage[intent_id]
+            + th.FUZZY_WEIGHT * fuzzy_score(index, text, intent_id) / 100.0
         )
-        for intent_id, coverage in top
-    ]
+        ranked.append(Candidate(intent_id, round(100.0 * score / th.TOTAL_WEIGHT, 2)))
     return sorted(ranked, key=lambda c: (-c.score, c.intent_id))
 
 
