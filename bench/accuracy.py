@@ -25,8 +25,8 @@ from rapidfuzz import process
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import DEFAULT_SET, ROOT, Item, load_set  # noqa: E402
-from bot.knowledge.loader import load_knowledge  # noqa: E402
+from bench.common import DEFAULT_SET, ROOT, Item, load_set
+from bot.knowledge.loader import load_knowledge
 
 BASELINE_CUTOFFS = {"extractOne": 85.0, "tfidf": 0.5}
 Prediction = dict  # {"intent", "outcome", "candidates"}

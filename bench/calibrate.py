@@ -18,17 +18,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import DEFAULT_SET, ROOT, Item, load_set  # noqa: E402
-from bot.core.knowledge_holder import KnowledgeHolder  # noqa: E402
-from bot.core.understanding import smalltalk_kind  # noqa: E402
-from bot.matching import thresholds as th  # noqa: E402
-from bot.matching.matcher import Candidate, decide, fuzzy_score, lexical_scores  # noqa: E402
-from bot.matching.normalize import normalize  # noqa: E402
+from bench.common import DEFAULT_SET, ROOT, Item, load_set
+from bot.core.knowledge_holder import KnowledgeHolder
+from bot.core.understanding import smalltalk_kind
+from bot.matching import thresholds as th
+from bot.matching.matcher import Candidate, decide, fuzzy_score, lexical_scores
+from bot.matching.normalize import normalize
 
 Signals = list[tuple[str, float, float, float]]  # intent, bm25 share, coverage, fuzzy
 
 
-def signals(index, question: str) -> Signals:  # noqa: ANN001
+def signals(index, question: str) -> Signals:
     lexical = lexical_scores(index, question)
     top = sorted(lexical.bm25.items(), key=lambda kv: (-kv[1], kv[0]))[: th.RERANK_TOP]
     if not top:
@@ -46,7 +46,7 @@ def ranked(sig: Signals, w: tuple[float, float, float]) -> list[Candidate]:
     return sorted(out, key=lambda c: (-c.score, c.intent_id))
 
 
-def evaluate(items: list[Item], sigs: list[Signals], w, bands) -> dict[str, float]:  # noqa: ANN001
+def evaluate(items: list[Item], sigs: list[Signals], w, bands) -> dict[str, float]:
     answer_at, suggest_at, lead = bands
     saved = (th.ANSWER_AT, th.SUGGEST_AT, th.MIN_LEAD)
     th.ANSWER_AT, th.SUGGEST_AT, th.MIN_LEAD = answer_at, suggest_at, lead

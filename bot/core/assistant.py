@@ -104,7 +104,7 @@ class Assistant:
         if result.outcome == "answer" and result.intent_id:
             return self._answer(profile, result.intent_id, question_id)
         if result.outcome == "suggest":
-            return [render.suggestions_reply(knowledge, result.candidates, lang)]
+            return [render.suggestions_reply(knowledge, result.suggestions, lang)]
         return [render.unknown_reply(knowledge, profile)]
 
     def _privacy(self, profile: Profile) -> list[Reply]:

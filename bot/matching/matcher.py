@@ -31,9 +31,10 @@ class MatchResult:
     """What the matcher decided; rendering is someone else's job."""
 
     outcome: Outcome
-    intent_id: str | None
+    intent_id: str | None  # the best candidate (None when unknown)
     score: float
-    candidates: tuple[Candidate, ...]
+    candidates: tuple[Candidate, ...]  # the top of the ranking, best first
+    suggestions: tuple[Candidate, ...] = ()  # what "did you mean" offers
 
 
 @dataclass(frozen=True)
@@ -107,16 +108,15 @@ def rank(index: MatchIndex, question: str) -> list[Candidate]:
 
 def decide(ranked: list[Candidate]) -> MatchResult:
     """Turn a ranking into one of the three outcomes, using the calibrated bands."""
+    top = tuple(ranked[: th.MAX_SUGGESTIONS])
     if not ranked or ranked[0].score < th.SUGGEST_AT:
-        best = ranked[0].score if ranked else 0.0
-        return MatchResult("unknown", None, best, tuple(ranked[: th.MAX_SUGGESTIONS]))
+        return MatchResult("unknown", None, ranked[0].score if ranked else 0.0, top)
     best = ranked[0]
     lead = best.score - ranked[1].score if len(ranked) > 1 else best.score
     if best.score >= th.ANSWER_AT and lead >= th.MIN_LEAD:
-        return MatchResult("answer", best.intent_id, best.score, tuple(ranked[:3]))
-    close = [c for c in ranked if c.score >= best.score * th.SUGGEST_RELATIVE]
-    shown = tuple(close[: th.MAX_SUGGESTIONS])
-    return MatchResult("suggest", best.intent_id, best.score, shown)
+        return MatchResult("answer", best.intent_id, best.score, top)
+    close = tuple(c for c in top if c.score >= best.score * th.SUGGEST_RELATIVE)
+    return MatchResult("suggest", best.intent_id, best.score, top, close)
 
 
 class Matcher:
