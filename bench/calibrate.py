@@ -39,9 +39,14 @@ def signals(index, question: str) -> Signals:
 
 
 def ranked(sig: Signals, w: tuple[float, float, float]) -> list[Candidate]:
-    total = sum(w)
+    """The matcher's ranking and confidence (see bot/matching/matcher.py) for weights `w`."""
     out = [
-        Candidate(i, round(100 * (w[0] * b + w[1] * c + w[2] * f) / total, 2)) for i, b, c, f in sig
+        Candidate(
+            i,
+            round(100 * (w[0] * b + w[1] * c + w[2] * f) / sum(w), 2),
+            round(100 * (w[1] * c + w[2] * f) / max(1e-9, w[1] + w[2]), 2),
+        )
+        for i, b, c, f in sig
     ]
     return sorted(out, key=lambda c: (-c.score, c.intent_id))
 
@@ -89,9 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     current_b = (th.ANSWER_AT, th.SUGGEST_AT, th.MIN_LEAD)
     print("current", current_w, current_b, evaluate(items, sigs, current_w, current_b))
     weights = [
-        (b, c, f) for b in (0.5, 1.0) for c in (0.0, 0.5, 1.0, 1.5) for f in (0.0, 0.25, 0.5, 1.0)
+        (b, c, f) for b in (0.5, 1.0) for c in (0.5, 1.0, 1.5) for f in (0.0, 0.25, 0.5, 1.0)
     ]
-    bands = list(itertools.product(range(40, 80, 2), range(20, 60, 4), (0.0, 2.0, 4.0, 8.0)))
+    bands = list(itertools.product(range(30, 70, 2), range(20, 50, 4), (0.0, 2.0, 4.0)))
     results = []
     for w in weights:
         if sum(w) == 0:
@@ -100,11 +105,11 @@ def main(argv: list[str] | None = None) -> int:
             if band[1] > band[0]:
                 continue
             figures = evaluate(items, sigs, w, band)
-            if figures["unknown"] <= 0.10:
+            if figures["unknown"] <= 0.05 and figures["oos"] >= 0.8:
                 results.append(
                     (round(figures["top1"], 3), figures["right"] + figures["oos"], w, band, figures)
                 )
-    results.sort(key=lambda r: (-r[0], -r[1]))
+    results.sort(key=lambda r: (-r[0], -r[4]["right"]))
     for top1, objective, w, band, figures in results[:15]:
         print(
             f"top1={top1:.3f} objective={objective:.3f} weights={w} bands={band} "

@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from bot.config import PACKAGE_ROOT, Settings
+from bot.config import DEFAULT_KNOWLEDGE_DIR, PACKAGE_ROOT, Settings
 
 log = logging.getLogger("bot")
 DEFAULT_CATALOG = PACKAGE_ROOT.parent / "shared" / "knowledge-catalog.yaml"
@@ -107,7 +107,9 @@ def _knowledge_check(settings: Settings, args: argparse.Namespace) -> int:
     if knowledge is not None:
         if not args.quiet:
             print(coverage_table(knowledge))
-        catalog = args.catalog or (DEFAULT_CATALOG if DEFAULT_CATALOG.exists() else None)
+        # The shared catalog is the contract of the shipped pack, not of every knowledge folder.
+        shipped = folder.resolve() == DEFAULT_KNOWLEDGE_DIR.resolve()
+        catalog = args.catalog or (DEFAULT_CATALOG if shipped and DEFAULT_CATALOG.exists() else None)
         if catalog:
             missing = missing_from_catalog(knowledge, catalog)
             for intent_id in missing:

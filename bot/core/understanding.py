@@ -82,5 +82,11 @@ def understand(loaded: Loaded, text: str) -> Understanding:
         if rest_result is None or rest_result.outcome != "answer":
             return Understanding(kind, False, None, loaded.matcher.match(text))
     result = loaded.matcher.match(text)
-    services = bool(_SERVICES_REQUEST.search(normalize(text)))
+    norm = normalize(text)
+    services = False
+    if _SERVICES_REQUEST.search(norm):
+        # "Who can help me with this in Tartu?" asks about the last topic; "my husband hits
+        # me, where do I turn?" is a question of its own and is answered as one.
+        rest = _SERVICES_REQUEST.sub(" ", norm)
+        services = loaded.matcher.match(rest).outcome != "answer"
     return Understanding(None, services, mentioned_city(knowledge, text), result)

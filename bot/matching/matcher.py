@@ -23,7 +23,8 @@ Outcome = Literal["answer", "suggest", "unknown"]
 @dataclass(frozen=True)
 class Candidate:
     intent_id: str
-    score: float
+    score: float  # ranking score, 0..100
+    confidence: float = 0.0  # how sure we are that the question is about it, 0..100
 
 
 @dataclass(frozen=True)
@@ -97,26 +98,30 @@ def rank(index: MatchIndex, question: str) -> list[Candidate]:
     best_bm25 = top[0][1]
     ranked = []
     for intent_id, bm25 in top:
+        coverage = lexical.coverage[intent_id]
+        fuzzy = fuzzy_score(index, text, intent_id) / 100.0
         score = (
-            th.BM25_WEIGHT * bm25 / best_bm25
-            + th.COVERAGE_WEIGHT * lexical.coverage[intent_id]
-            + th.FUZZY_WEIGHT * fuzzy_score(index, text, intent_id) / 100.0
+            th.BM25_WEIGHT * bm25 / best_bm25 + th.COVERAGE_WEIGHT * coverage + th.FUZZY_WEIGHT * fuzzy
+        ) / th.TOTAL_WEIGHT
+        # Confidence leaves out the relative BM25 part, which is 1.0 for whatever ranks first.
+        confidence = (th.COVERAGE_WEIGHT * coverage + th.FUZZY_WEIGHT * fuzzy) / (
+            th.COVERAGE_WEIGHT + th.FUZZY_WEIGHT
         )
-        ranked.append(Candidate(intent_id, round(100.0 * score / th.TOTAL_WEIGHT, 2)))
+        ranked.append(Candidate(intent_id, round(100.0 * score, 2), round(100.0 * confidence, 2)))
     return sorted(ranked, key=lambda c: (-c.score, c.intent_id))
 
 
 def decide(ranked: list[Candidate]) -> MatchResult:
     """Turn a ranking into one of the three outcomes, using the calibrated bands."""
     top = tuple(ranked[: th.MAX_SUGGESTIONS])
-    if not ranked or ranked[0].score < th.SUGGEST_AT:
-        return MatchResult("unknown", None, ranked[0].score if ranked else 0.0, top)
+    if not ranked or ranked[0].confidence < th.SUGGEST_AT:
+        return MatchResult("unknown", None, ranked[0].confidence if ranked else 0.0, top)
     best = ranked[0]
     lead = best.score - ranked[1].score if len(ranked) > 1 else best.score
-    if best.score >= th.ANSWER_AT and lead >= th.MIN_LEAD:
-        return MatchResult("answer", best.intent_id, best.score, top)
+    if best.confidence >= th.ANSWER_AT and lead >= th.MIN_LEAD:
+        return MatchResult("answer", best.intent_id, best.confidence, top)
     close = tuple(c for c in top if c.score >= best.score * th.SUGGEST_RELATIVE)
-    return MatchResult("suggest", best.intent_id, best.score, top, close)
+    return MatchResult("suggest", best.intent_id, best.confidence, top, close)
 
 
 class Matcher:

@@ -8,9 +8,9 @@ with a fresh run of that script and `bench/accuracy.py`.
 #   bm25     - its BM25 score relative to the best candidate's (ranking strength),
 #   coverage - the share of the question's weighted words it covers (is the question about it?),
 #   fuzzy    - rapidfuzz QRatio against its closest paraphrase or keyword (whole-phrase match).
-BM25_WEIGHT = 1.0
+BM25_WEIGHT = 0.5
 COVERAGE_WEIGHT = 1.5
-FUZZY_WEIGHT = 0.5
+FUZZY_WEIGHT = 1.0
 TOTAL_WEIGHT = BM25_WEIGHT + COVERAGE_WEIGHT + FUZZY_WEIGHT
 # Coverage is measured against at least this much idf (about one distinctive word).
 MIN_EVIDENCE = 2.5
@@ -18,11 +18,11 @@ BM25_K1 = 1.2
 BM25_B = 0.5
 
 # At or above ANSWER_AT with a clear lead over the runner-up: answer directly.
-ANSWER_AT = 58.0
+ANSWER_AT = 46.0
 # A lead smaller than this (in points) between the top two turns an answer into "did you mean".
-MIN_LEAD = 2.0
+MIN_LEAD = 0.0
 # At or above SUGGEST_AT: "did you mean" with up to MAX_SUGGESTIONS candidates.
-SUGGEST_AT = 35.0
+SUGGEST_AT = 24.0
 MAX_SUGGESTIONS = 3
 # Candidates shown in a suggestion must score at least this share of the best one.
 SUGGEST_RELATIVE = 0.75

@@ -1,0 +1,107 @@
+"""Replaying conversation transcripts (conversations/*.yaml) through the core.
+
+The format is documented in conversations/README.md. A transcript is a list of turns; each
+turn is what the user does (`user` text or /command, or `press` a button by its label) and
+what must be true of the bot's replies (`expect`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.core.assistant import Assistant
+from bot.core.replies import Button, Incoming, Reply
+from bot.storage import Profile
+
+EXPECT_KEYS = {"contains", "not_contains", "buttons", "no_buttons", "intent", "outcome"}
+OUTCOMES = {"answer", "suggest", "unknown", "chosen", "smalltalk", "none"}
+USER_ID = 4242
+
+
+@dataclass
+class Transcript:
+    path: Path
+    description: str
+    turns: list[dict[str, Any]]
+    profile: dict[str, Any] = field(default_factory=dict)
+    language_code: str | None = None
+
+    @property
+    def intents(self) -> set[str]:
+        return {t["expect"]["intent"] for t in self.turns if "intent" in t.get("expect", {})}
+
+
+def load_transcript(path: Path) -> Transcript:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert data.get("version") == 1, f"{path}: version must be 1"
+    unknown = set(data) - {"version", "description", "profile", "language_code", "turns"}
+    assert not unknown, f"{path}: unknown fields {unknown}"
+    for index, turn in enumerate(data["turns"]):
+        assert ("user" in turn) != ("press" in turn), f"{path} turn {index}: user or press"
+        assert set(turn.get("expect", {})) <= EXPECT_KEYS, f"{path} turn {index}: bad expect"
+        outcome = turn.get("expect", {}).get("outcome")
+        assert outcome in OUTCOMES | {None}, f"{path} turn {index}: bad outcome {outcome}"
+    return Transcript(path, data.get("description", ""), data["turns"],
+                      data.get("profile") or {}, data.get("language_code"))
+
+
+def _incoming(turn: dict[str, Any], buttons: list[Button], language_code: str | None) -> Incoming:
+    if "press" in turn:
+        label = str(turn["press"])
+        matching = [b for b in buttons if b.label == label or label in b.label]
+        assert matching, f"no button {label!r} among {[b.label for b in buttons]}"
+        return Incoming(USER_ID, "button", matching[0].data, language_code=language_code)
+    text = str(turn["user"])
+    if text.startswith("/"):
+        name, _, args = text[1:].partition(" ")
+        return Incoming(USER_ID, "command", name, args, language_code)
+    return Incoming(USER_ID, "text", text, language_code=language_code)
+
+
+def replay(transcript: Transcript, assistant: Assistant) -> None:
+    """Run every turn; fail with the turn number and the replies when an expectation fails."""
+    if transcript.profile:
+        fields = dict(transcript.profile)
+        if "arrival_date" in fields:
+            fields["arrival_date"] = dt.date.fromisoformat(str(fields["arrival_date"]))
+        assistant.store.save_profile(Profile(user_id=USER_ID, **fields))
+    buttons: list[Button] = []
+    for number, turn in enumerate(transcript.turns, 1):
+        asked_before = len(assistant.store.questions_of(USER_ID))
+        replies = assistant.handle(_incoming(turn, buttons, transcript.language_code))
+        buttons = [b for r in replies for row in r.buttons for b in row] or buttons
+        _check(turn.get("expect", {}), replies, assistant, asked_before, f"turn {number} {turn}")
+
+
+def _check(expect: dict[str, Any], replies: list[Reply], assistant: Assistant, asked_before: int,
+           where: str) -> None:
+    text = "\n".join(r.text for r in replies)
+    labels = [b.label for r in replies for row in r.buttons for b in row]
+    context = f"{where}\n--- replies:\n{text}\n--- buttons: {labels}"
+    for fragment in expect.get("contains", []):
+        assert str(fragment).lower() in text.lower(), f"missing {fragment!r}\n{context}"
+    for fragment in expect.get("not_contains", []):
+        assert str(fragment).lower() not in text.lower(), f"unexpected {fragment!r}\n{context}"
+    for label in expect.get("buttons", []):
+        assert any(str(label) in b for b in labels), f"no button {label!r}\n{context}"
+    if expect.get("no_buttons"):
+        assert not labels, f"unexpected buttons\n{context}"
+    questions = assistant.store.questions_of(USER_ID)[asked_before:]
+    outcome = expect.get("outcome")
+    if outcome in ("smalltalk", "none"):
+        assert not questions, f"expected no recorded question\n{context}"
+    elif outcome:
+        assert questions and questions[-1]["outcome"] == outcome, (
+            f"outcome {questions[-1]['outcome'] if questions else None} != {outcome}\n{context}")
+    if "intent" in expect:
+        assert questions, f"no question recorded\n{context}"
+        row = questions[-1]
+        got = row["intent"]
+        if row["outcome"] == "suggest":
+            got = None
+        assert got == expect["intent"], f"intent {got} ({row['outcome']}) != {expect['intent']}\n{context}"
