@@ -109,7 +109,9 @@ def _knowledge_check(settings: Settings, args: argparse.Namespace) -> int:
             print(coverage_table(knowledge))
         # The shared catalog is the contract of the shipped pack, not of every knowledge folder.
         shipped = folder.resolve() == DEFAULT_KNOWLEDGE_DIR.resolve()
-        catalog = args.catalog or (DEFAULT_CATALOG if shipped and DEFAULT_CATALOG.exists() else None)
+        catalog = args.catalog or (
+            DEFAULT_CATALOG if shipped and DEFAULT_CATALOG.exists() else None
+        )
         if catalog:
             missing = missing_from_catalog(knowledge, catalog)
             for intent_id in missing:

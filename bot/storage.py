@@ -39,10 +39,19 @@ class Profile:
     editing: bool = False
     last_intent: str | None = None
     active: bool = True
+    departure_date: dt.date | None = None
+    reminders: bool = True
+    reminder_hour: int = 9
 
 
 # Every table holding user data, with the column naming the user (export and /forget use it).
-USER_TABLES: dict[str, str] = {"feedback": "user_id", "questions": "user_id", "users": "id"}
+USER_TABLES: dict[str, str] = {
+    "feedback": "user_id",
+    "questions": "user_id",
+    "tasks": "user_id",
+    "digests": "user_id",
+    "users": "id",
+}
 
 PROFILE_FIELDS = (
     "lang",
@@ -102,8 +111,34 @@ def _migration_001_initial(db: sqlite_utils.Database) -> None:
     db["feedback"].create_index(["user_id"])
 
 
+def _migration_002_checklists(db: sqlite_utils.Database) -> None:
+    db["users"].add_column("departure_date", str)
+    db["users"].add_column("reminders", int, not_null_default=1)
+    db["users"].add_column("reminder_hour", int, not_null_default=9)
+    db["tasks"].create(
+        {
+            "user_id": int,
+            "task_id": str,
+            "due_date": str,
+            "status": str,
+            "done_at": str,
+            "snoozed_until": str,
+            "title": str,
+            "custom": int,
+            "position": int,
+        },
+        pk=("user_id", "task_id"),
+        defaults={"status": "open", "custom": 0},
+    )
+    # One row per user and local day a digest was sent: what makes reminders exactly-once.
+    db["digests"].create(
+        {"user_id": int, "local_date": str, "sent_at": str}, pk=("user_id", "local_date")
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _migration_001_initial),
+    ("002_checklists", _migration_002_checklists),
 ]
 
 
@@ -139,6 +174,7 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
 
 def _profile_from_row(row: dict[str, Any]) -> Profile:
     arrival = row.get("arrival_date")
+    departure = row.get("departure_date")
     children = row.get("children")
     return Profile(
         user_id=row["id"],
@@ -154,6 +190,9 @@ def _profile_from_row(row: dict[str, Any]) -> Profile:
         editing=bool(row.get("editing")),
         last_intent=row.get("last_intent"),
         active=bool(row.get("active", 1)),
+        departure_date=dt.date.fromisoformat(departure) if departure else None,
+        reminders=bool(row.get("reminders", 1)),
+        reminder_hour=int(row.get("reminder_hour") or 9),
     )
 
 
@@ -161,6 +200,8 @@ def _row_from_profile(profile: Profile) -> dict[str, Any]:
     row = {f.name: getattr(profile, f.name) for f in fields(profile)}
     row["id"] = row.pop("user_id")
     row["arrival_date"] = profile.arrival_date.isoformat() if profile.arrival_date else None
+    row["departure_date"] = profile.departure_date.isoformat() if profile.departure_date else None
+    row["reminders"] = int(profile.reminders)
     row["children"] = None if profile.children is None else int(profile.children)
     row["editing"] = int(profile.editing)
     row["active"] = int(profile.active)
@@ -259,6 +300,8 @@ class Store:
             "profile": users[0] if users else None,
             "questions": self.questions_of(user_id),
             "feedback": self.feedback_of(user_id),
+            "checklist": self.tasks_of(user_id),
+            "reminders_sent": list(self.db["digests"].rows_where("user_id = ?", [user_id])),
         }
 
     def forget_user(self, user_id: int) -> None:
@@ -266,3 +309,99 @@ class Store:
         with self.db.conn:
             for table in USER_TABLES:
                 self.db.execute(f"DELETE FROM [{table}] WHERE {USER_TABLES[table]} = ?", [user_id])
+
+    # --- checklist ---------------------------------------------------------------------------
+
+    def tasks_of(self, user_id: int) -> list[dict[str, Any]]:
+        return list(self.db["tasks"].rows_where("user_id = ?", [user_id], order_by="position"))
+
+    def task(self, user_id: int, task_id: str) -> dict[str, Any] | None:
+        rows = list(self.db["tasks"].rows_where("user_id = ? AND task_id = ?", [user_id, task_id]))
+        return rows[0] if rows else None
+
+    def replan_tasks(self, user_id: int, planned: list[tuple[str, dt.date | None]]) -> None:
+        """Make the stored plan equal `planned`, keeping what the user did (done, hidden,
+        snoozed) for tasks that stay, and the user's own tasks; in one transaction."""
+        existing = {row["task_id"]: row for row in self.tasks_of(user_id)}
+        keep = {task_id for task_id, _ in planned}
+        with self.db.conn:
+            for task_id, row in existing.items():
+                if task_id not in keep and not row["custom"]:
+                    self.db["tasks"].delete((user_id, task_id))
+            for position, (task_id, due) in enumerate(planned):
+                row = {
+                    "user_id": user_id,
+                    "task_id": task_id,
+                    "position": position,
+                    "due_date": due.isoformat() if due else None,
+                }
+                if task_id not in existing:
+                    row |= {"status": "open", "custom": 0}
+                self.db["tasks"].upsert(row, pk=("user_id", "task_id"))
+
+    def add_custom_task(self, user_id: int, title: str, due: dt.date) -> str:
+        with self.db.conn:
+            count = self.db.execute(
+                "SELECT COUNT(*) FROM tasks WHERE user_id = ? AND custom = 1", [user_id]
+            ).fetchone()[0]
+            task_id = f"my-{count + 1}"
+            while self.task(user_id, task_id):
+                count += 1
+                task_id = f"my-{count + 1}"
+            self.db["tasks"].insert(
+                {
+                    "user_id": user_id,
+                    "task_id": task_id,
+                    "due_date": due.isoformat(),
+                    "status": "open",
+                    "title": title,
+                    "custom": 1,
+                    "position": 10_000 + count,
+                },
+                pk=("user_id", "task_id"),
+            )
+        return task_id
+
+    def set_task_status(self, user_id: int, task_id: str, status: str) -> bool:
+        """open / done / hidden; False when the user has no such task. Committed on return."""
+        if self.task(user_id, task_id) is None:
+            return False
+        done_at = self._now() if status == "done" else None
+        with self.db.conn:
+            self.db["tasks"].update(
+                (user_id, task_id), {"status": status, "done_at": done_at, "snoozed_until": None}
+            )
+        return True
+
+    def snooze_task(self, user_id: int, task_id: str, until: dt.date) -> bool:
+        if self.task(user_id, task_id) is None:
+            return False
+        with self.db.conn:
+            self.db["tasks"].update((user_id, task_id), {"snoozed_until": until.isoformat()})
+        return True
+
+    # --- reminders ---------------------------------------------------------------------------
+
+    def reminder_candidates(self) -> list[Profile]:
+        """Users with reminders on who have a country (so a time zone) and open tasks."""
+        rows = self.db.query(
+            "SELECT * FROM users WHERE reminders = 1 AND active = 1 AND country IS NOT NULL "
+            "AND id IN (SELECT user_id FROM tasks WHERE status = 'open')"
+        )
+        return [_profile_from_row(row) for row in rows]
+
+    def claim_digest(self, user_id: int, local_date: dt.date) -> bool:
+        """Record that today's digest goes out; False if it was already sent (idempotent)."""
+        with self.db.conn:
+            cursor = self.db.execute(
+                "INSERT OR IGNORE INTO digests (user_id, local_date, sent_at) VALUES (?, ?, ?)",
+                [user_id, local_date.isoformat(), self._now()],
+            )
+        return cursor.rowcount == 1
+
+    def release_digest(self, user_id: int, local_date: dt.date) -> None:
+        """Undo a claim whose message could not be delivered, so it is tried again."""
+        with self.db.conn:
+            self.db["digests"].delete_where(
+                "user_id = ? AND local_date = ?", [user_id, local_date.isoformat()]
+            )

@@ -12,21 +12,36 @@ from tests.conftest import CATALOG, FIXTURE_KNOWLEDGE, ROOT
 
 
 def run(args: list[str], tmp_path: Path, stdin: str = "", knowledge: Path = FIXTURE_KNOWLEDGE):
-    env = dict(os.environ, KNOWLEDGE_DIR=str(knowledge), DATABASE_PATH=str(tmp_path / "t.db"),
-               LOG_LEVEL="WARNING", TELEGRAM_BOT_TOKEN="")
-    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True,
-                          text=True, env=env, cwd=tmp_path, timeout=120)
+    env = dict(
+        os.environ,
+        KNOWLEDGE_DIR=str(knowledge),
+        DATABASE_PATH=str(tmp_path / "t.db"),
+        LOG_LEVEL="WARNING",
+        TELEGRAM_BOT_TOKEN="",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
 
 
 def test_piped_chat_prints_the_answer_and_exits(tmp_path: Path) -> None:
-    done = run(["chat", "--country", "FI", "--lang", "en"], tmp_path,
-               "how do I open a bank account?\n")
+    done = run(
+        ["chat", "--country", "FI", "--lang", "en"], tmp_path, "how do I open a bank account?\n"
+    )
     assert done.returncode == 0, done.stderr
     assert "Bank account" in done.stdout and "Source: https://europa.eu/youreurope" in done.stdout
     assert "[1] 👍" in done.stdout
 
 
-def test_chat_without_profile_starts_onboarding_and_buttons_are_pressed_by_number(tmp_path: Path) -> None:
+def test_chat_without_profile_starts_onboarding_and_buttons_are_pressed_by_number(
+    tmp_path: Path,
+) -> None:
     done = run(["chat"], tmp_path, "2\n2\n")
     assert done.returncode == 0, done.stderr
     assert "Which language" in done.stdout
@@ -53,8 +68,12 @@ def test_match_jsonl_writes_one_line_per_question(tmp_path: Path) -> None:
     out = [json.loads(line) for line in done.stdout.splitlines()]
     assert out[0]["intent"] == "bank-account" and out[0]["outcome"] == "answer"
     assert out[0]["candidates"][0] == "bank-account" and 0 <= out[0]["score"] <= 100
-    assert out[1] == {"intent": None, "outcome": "unknown", "score": out[1]["score"],
-                      "candidates": out[1]["candidates"]}
+    assert out[1] == {
+        "intent": None,
+        "outcome": "unknown",
+        "score": out[1]["score"],
+        "candidates": out[1]["candidates"],
+    }
     assert out[2]["smalltalk"] == "thanks" and out[2]["intent"] is None
     assert "error" in out[3]
 
@@ -85,8 +104,9 @@ def test_knowledge_check_reports_missing_catalog_intents(tmp_path: Path) -> None
 
 
 def test_shipped_knowledge_check_passes_with_the_catalog(tmp_path: Path) -> None:
-    done = run(["knowledge", "check", "--catalog", str(CATALOG)], tmp_path,
-               knowledge=ROOT / "knowledge")
+    done = run(
+        ["knowledge", "check", "--catalog", str(CATALOG)], tmp_path, knowledge=ROOT / "knowledge"
+    )
     assert done.returncode == 0, done.stdout[-3000:]
     assert "0 error(s)" in done.stdout
 

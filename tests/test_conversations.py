@@ -19,8 +19,9 @@ TRANSCRIPTS = sorted((ROOT / "conversations").glob("*.yaml"))
 
 @pytest.mark.parametrize("path", TRANSCRIPTS, ids=[p.stem for p in TRANSCRIPTS])
 def test_transcript(path: Path, shipped_holder: KnowledgeHolder) -> None:
-    assistant = Assistant(shipped_holder, Store(open_database(":memory:"), clock=lambda: NOW),
-                          clock=lambda: NOW)
+    assistant = Assistant(
+        shipped_holder, Store(open_database(":memory:"), clock=lambda: NOW), clock=lambda: NOW
+    )
     replay(load_transcript(path), assistant)
 
 

@@ -22,7 +22,9 @@ def test_every_catalog_intent_exists(shipped_holder: KnowledgeHolder) -> None:
 
 
 @pytest.mark.parametrize("item", CATALOG_ITEMS, ids=[i["id"] for i in CATALOG_ITEMS])
-def test_intent_answers_every_country_in_three_languages(item, shipped_holder: KnowledgeHolder) -> None:
+def test_intent_answers_every_country_in_three_languages(
+    item, shipped_holder: KnowledgeHolder
+) -> None:
     intent = shipped_holder.current.knowledge.intents[item["id"]]
     expected = COUNTRIES if item["per_country"] else (DEFAULT_ANSWER,)
     for country in expected:
@@ -35,7 +37,9 @@ def test_intent_answers_every_country_in_three_languages(item, shipped_holder: K
     assert intent.phase == item["phase"]
 
 
-def test_service_directory_is_large_and_covers_every_country(shipped_holder: KnowledgeHolder) -> None:
+def test_service_directory_is_large_and_covers_every_country(
+    shipped_holder: KnowledgeHolder,
+) -> None:
     services = shipped_holder.current.knowledge.services
     assert len(services) >= 60
     for country in COUNTRIES:
@@ -45,7 +49,9 @@ def test_service_directory_is_large_and_covers_every_country(shipped_holder: Kno
         assert set(BOT_LANGUAGES) <= set(service.helps_with), service.id
 
 
-def test_countries_have_names_time_zones_and_the_emergency_number(shipped_holder: KnowledgeHolder) -> None:
+def test_countries_have_names_time_zones_and_the_emergency_number(
+    shipped_holder: KnowledgeHolder,
+) -> None:
     countries = shipped_holder.current.knowledge.countries
     assert set(countries) == set(COUNTRIES)
     for country in countries.values():

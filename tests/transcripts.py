@@ -46,8 +46,13 @@ def load_transcript(path: Path) -> Transcript:
         assert set(turn.get("expect", {})) <= EXPECT_KEYS, f"{path} turn {index}: bad expect"
         outcome = turn.get("expect", {}).get("outcome")
         assert outcome in OUTCOMES | {None}, f"{path} turn {index}: bad outcome {outcome}"
-    return Transcript(path, data.get("description", ""), data["turns"],
-                      data.get("profile") or {}, data.get("language_code"))
+    return Transcript(
+        path,
+        data.get("description", ""),
+        data["turns"],
+        data.get("profile") or {},
+        data.get("language_code"),
+    )
 
 
 def _incoming(turn: dict[str, Any], buttons: list[Button], language_code: str | None) -> Incoming:
@@ -78,8 +83,13 @@ def replay(transcript: Transcript, assistant: Assistant) -> None:
         _check(turn.get("expect", {}), replies, assistant, asked_before, f"turn {number} {turn}")
 
 
-def _check(expect: dict[str, Any], replies: list[Reply], assistant: Assistant, asked_before: int,
-           where: str) -> None:
+def _check(
+    expect: dict[str, Any],
+    replies: list[Reply],
+    assistant: Assistant,
+    asked_before: int,
+    where: str,
+) -> None:
     text = "\n".join(r.text for r in replies)
     labels = [b.label for r in replies for row in r.buttons for b in row]
     context = f"{where}\n--- replies:\n{text}\n--- buttons: {labels}"
@@ -97,11 +107,14 @@ def _check(expect: dict[str, Any], replies: list[Reply], assistant: Assistant, a
         assert not questions, f"expected no recorded question\n{context}"
     elif outcome:
         assert questions and questions[-1]["outcome"] == outcome, (
-            f"outcome {questions[-1]['outcome'] if questions else None} != {outcome}\n{context}")
+            f"outcome {questions[-1]['outcome'] if questions else None} != {outcome}\n{context}"
+        )
     if "intent" in expect:
         assert questions, f"no question recorded\n{context}"
         row = questions[-1]
         got = row["intent"]
         if row["outcome"] == "suggest":
             got = None
-        assert got == expect["intent"], f"intent {got} ({row['outcome']}) != {expect['intent']}\n{context}"
+        assert got == expect["intent"], (
+            f"intent {got} ({row['outcome']}) != {expect['intent']}\n{context}"
+        )

@@ -2,30 +2,67 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import replace
+from zoneinfo import ZoneInfo
 
-from bot.core import onboarding, render
+from bot.core import checklist, onboarding, render, render_checklist
 from bot.core.knowledge_holder import KnowledgeHolder
 from bot.core.replies import Incoming, Reply
 from bot.core.understanding import understand
-from bot.i18n import pick_language, t
+from bot.i18n import format_date, pick_language, t
 from bot.matching.normalize import clean
 from bot.storage import Clock, Profile, Store, utc_now
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000
-COMMANDS = ("start", "help", "profile", "human", "privacy", "export", "forget")
+QUIET_START = 21  # no reminders from 21:00 ...
+QUIET_END = 8  # ... until 08:00, local time
+COMMANDS = (
+    "start",
+    "help",
+    "profile",
+    "checklist",
+    "task",
+    "reminders",
+    "human",
+    "privacy",
+    "export",
+    "forget",
+)
+OVERDUE_HELP_DAYS = 5
+REMINDER_DAYS_AHEAD = 3
+# Re-plan the checklist when one of these profile fields changes.
+PLAN_FIELDS = (
+    "country",
+    "stage",
+    "arrival_date",
+    "departure_date",
+    "citizenship",
+    "purpose",
+    "children",
+)
 
 
 class Assistant:
     """Turns what a user did into replies, reading and updating their stored state."""
 
-    def __init__(self, holder: KnowledgeHolder, store: Store, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        holder: KnowledgeHolder,
+        store: Store,
+        *,
+        clock: Clock = utc_now,
+        overdue_help_days: int = OVERDUE_HELP_DAYS,
+        reminder_days_ahead: int = REMINDER_DAYS_AHEAD,
+    ) -> None:
         self.holder = holder
         self.store = store
         self.clock = clock
+        self.overdue_help_days = overdue_help_days
+        self.reminder_days_ahead = reminder_days_ahead
 
     @property
     def knowledge(self):
@@ -69,6 +106,12 @@ class Assistant:
             return [render.export_reply(self.store.export_user(profile.user_id), lang)]
         if name == "forget":
             return [render.forget_confirm_reply(lang)]
+        if name == "checklist":
+            return [self._checklist(profile)]
+        if name == "task":
+            return [self._add_task(profile, args)]
+        if name == "reminders":
+            return [self._reminders(profile)]
         return [Reply(t(lang, "unknown_command"))]
 
     # --- text -------------------------------------------------------------------------------
@@ -78,8 +121,8 @@ class Assistant:
         lang = profile.lang
         if not text:
             return [Reply(t(lang, "empty_message"))]
-        if profile.onboarding_step == "arrival":
-            return self._onboarding_answer(profile, "arrival", text)
+        if profile.onboarding_step in ("arrival", "departure"):
+            return self._onboarding_answer(profile, profile.onboarding_step, text)
         loaded = self.holder.current
         seen = understand(loaded, text[:MAX_QUESTION_CHARS])
         if seen.smalltalk:
@@ -130,6 +173,8 @@ class Assistant:
             "ans": self._country_answer_button,
             "fb": self._feedback_button,
             "svc": self._services_button,
+            "ck": self._checklist_button,
+            "rm": self._reminders_button,
         }.get(kind)
         if data == "human":
             return [render.human_reply(self.knowledge, profile)]
@@ -152,24 +197,40 @@ class Assistant:
         today = self.clock().date()
         updated = onboarding.apply(step, value, profile, knowledge, today=today)
         if updated is None:
-            if step == "arrival":
+            if step in ("arrival", "departure"):
                 return [Reply(t(profile.lang, "arrival_invalid"))]
             return None
         in_flow = profile.onboarding_step == step and not profile.editing
         if not in_flow:  # a change from /profile, or an old onboarding button
             updated = replace(updated, onboarding_step=None, editing=False)
+            follow_up = None
             if step == "country" and updated.city is None and updated.country:
-                updated = replace(updated, onboarding_step="city", editing=True)
-                self.store.save_profile(updated)
-                return [onboarding.prompt("city", updated, knowledge)]
-            self.store.save_profile(updated)
+                follow_up = "city"
+            elif step == "stage" and updated.stage in ("planning", "arrived", "leaving"):
+                follow_up = "departure" if updated.stage == "leaving" else "arrival"
+            if follow_up:
+                updated = replace(updated, onboarding_step=follow_up, editing=True)
+                self._save_and_replan(profile, updated)
+                return [onboarding.prompt(follow_up, updated, knowledge)]
+            self._save_and_replan(profile, updated)
             return [Reply(t(updated.lang, "profile_saved")), onboarding.summary(updated, knowledge)]
         following = onboarding.next_step(updated, step)
         updated = replace(updated, onboarding_step=following)
-        self.store.save_profile(updated)
         if following is None:
-            return [Reply(t(updated.lang, "onboarding_done"))]
+            self._save_and_replan(profile, updated, force=True)
+            return [Reply(t(updated.lang, "onboarding_done")), self._checklist(updated)]
+        self.store.save_profile(updated)
         return [onboarding.prompt(following, updated, knowledge)]
+
+    def _save_and_replan(self, before: Profile, after: Profile, *, force: bool = False) -> None:
+        """Save the profile; re-plan the checklist when a field it depends on changed."""
+        self.store.save_profile(after)
+        if force or any(getattr(before, f) != getattr(after, f) for f in PLAN_FIELDS):
+            self.replan(after)
+
+    def replan(self, profile: Profile) -> None:
+        """Bring the user's checklist in line with the templates, keeping what they did."""
+        self.store.replan_tasks(profile.user_id, checklist.plan(self.knowledge, profile))
 
     def _profile_button(self, profile: Profile, step: str) -> list[Reply] | None:
         if step not in onboarding.STEPS:
@@ -217,3 +278,110 @@ class Assistant:
             return None
         city = self.knowledge.city(profile.city)
         return [render.services_reply(self.knowledge, intent, profile, city)]
+
+    # --- checklist ------------------------------------------------------------------------
+
+    def _today(self, profile: Profile) -> dt.date:
+        """Today in the user's country (UTC when the country is not known)."""
+        country = self.knowledge.countries.get(profile.country or "")
+        now = self.clock()
+        return now.astimezone(ZoneInfo(country.timezone)).date() if country else now.date()
+
+    def _views(self, profile: Profile) -> list[checklist.TaskView]:
+        rows = self.store.tasks_of(profile.user_id)
+        return checklist.views(self.knowledge, rows, profile.lang)
+
+    def _checklist(self, profile: Profile) -> Reply:
+        groups = checklist.group(self._views(profile), self._today(profile))
+        return render_checklist.checklist_reply(groups, profile.lang)
+
+    def _add_task(self, profile: Profile, args: str) -> Reply:
+        raw_date, _, title = args.strip().partition(" ")
+        day = onboarding.parse_date(raw_date, today=self._today(profile)) if raw_date else None
+        title = clean(title)[:200]
+        if day is None or not title:
+            return Reply(t(profile.lang, "task_usage"))
+        self.store.add_custom_task(profile.user_id, title, day)
+        return Reply(
+            t(profile.lang, "task_added", title=title, date=format_date(profile.lang, day))
+        )
+
+    def _checklist_button(self, profile: Profile, rest: str) -> list[Reply] | None:
+        action, _, task_id = rest.partition(":")
+        lang = profile.lang
+        if action == "l":
+            return [self._checklist(profile)]
+        item = next((v for v in self._views(profile) if v.task_id == task_id), None)
+        if item is None or action not in ("o", "t", "u", "s", "h"):
+            # Not (or no longer) on this user's list: change nothing, show the current one.
+            return [Reply(t(lang, "list_changed")), self._checklist(profile)]
+        today = self._today(profile)
+        if action == "o":
+            return [self._task_card(item, lang, today)]
+        if action == "s":
+            until = today + dt.timedelta(days=checklist.SNOOZE_DAYS)
+            self.store.snooze_task(profile.user_id, task_id, until)
+            return [Reply(t(lang, "task_snoozed", date=format_date(lang, until)))]
+        status, key = {
+            "t": ("done", "task_done_ok"),
+            "u": ("open", "task_reopened"),
+            "h": ("hidden", "task_hidden"),
+        }[action]
+        self.store.set_task_status(profile.user_id, task_id, status)  # committed before reply
+        return [Reply(t(lang, key, title=item.title)), self._checklist(profile)]
+
+    def _task_card(self, item: checklist.TaskView, lang: str, today: dt.date) -> Reply:
+        return render_checklist.task_reply(
+            item, lang, today, overdue_help_days=self.overdue_help_days
+        )
+
+    # --- reminders ------------------------------------------------------------------------
+
+    def _reminders(self, profile: Profile) -> Reply:
+        country = self.knowledge.countries.get(profile.country or "")
+        place = country.name(profile.lang) if country else None
+        return render_checklist.reminders_reply(
+            profile.lang, on=profile.reminders, hour=profile.reminder_hour, place=place
+        )
+
+    def _reminders_button(self, profile: Profile, rest: str) -> list[Reply] | None:
+        if rest in ("on", "off"):
+            profile = self.store.update_profile(profile, reminders=rest == "on")
+        elif (
+            rest.startswith("h:")
+            and rest[2:].isdigit()
+            and int(rest[2:]) in render_checklist.REMINDER_HOURS
+        ):
+            profile = self.store.update_profile(
+                profile, reminders=True, reminder_hour=int(rest[2:])
+            )
+        else:
+            return None
+        return [Reply(t(profile.lang, "reminders_saved")), self._reminders(profile)]
+
+    def digest_for(self, profile: Profile, local_today: dt.date) -> Reply | None:
+        """Today's reminder for one user, or None when nothing is due soon or overdue."""
+        items = checklist.digest_items(
+            self._views(profile), local_today, ahead_days=self.reminder_days_ahead
+        )
+        return render_checklist.digest_reply(items, profile.lang) if items else None
+
+    def due_digests(self, now: dt.datetime) -> list[tuple[int, dt.date, Reply]]:
+        """Digests to send now, each claimed in SQLite so that it goes out once per local day.
+
+        A user's digest is due once their local time has reached their reminder hour, and
+        never in the quiet hours (21:00-08:00 local). After a restart the same rule finds any
+        digest that was missed, so scheduling needs no state outside the database.
+        """
+        due = []
+        for profile in self.store.reminder_candidates():
+            country = self.knowledge.countries.get(profile.country or "")
+            if country is None:
+                continue
+            local = now.astimezone(ZoneInfo(country.timezone))
+            if not (QUIET_END <= local.hour < QUIET_START) or local.hour < profile.reminder_hour:
+                continue
+            reply = self.digest_for(profile, local.date())
+            if reply and self.store.claim_digest(profile.user_id, local.date()):
+                due.append((profile.user_id, local.date(), reply))
+        return due

@@ -62,6 +62,8 @@ def next_step(profile: Profile, after: str | None) -> str | None:
             continue
         if step == "arrival" and profile.stage not in ("planning", "arrived"):
             continue
+        if step == "departure" and profile.stage != "leaving":
+            continue
         return step
     return None
 
@@ -91,6 +93,10 @@ def prompt(step: str, profile: Profile, knowledge: Knowledge) -> Reply:
     if step == "arrival":
         key = "ask_arrival_arrived" if profile.stage == "arrived" else "ask_arrival_planning"
         return Reply(t(lang, key), ((Button(t(lang, "today"), "ob:arrival:today"), skip),))
+    if step == "departure":
+        return Reply(
+            t(lang, "ask_departure"), ((Button(t(lang, "today"), "ob:departure:today"), skip),)
+        )
     if step == "citizenship":
         choices = [
             Button(t(lang, f"citizenship_{c}"), f"ob:citizenship:{c}") for c in ("eu", "other")
@@ -126,9 +132,11 @@ def apply(
         return None
     if step == "stage" and value in STAGES:
         return replace(profile, stage=value)
-    if step == "arrival":
+    if step in ("arrival", "departure"):
         day = today if value == "today" else parse_date(value, today=today)
-        return replace(profile, arrival_date=day) if day else None
+        if day is None:
+            return None
+        return replace(profile, **{f"{step}_date": day})
     if step == "citizenship" and value in ("eu", "other"):
         return replace(profile, citizenship=value)
     if step == "purpose" and value in PURPOSES:
@@ -150,6 +158,9 @@ def summary(profile: Profile, knowledge: Knowledge) -> Reply:
         "city": city.name(lang) if city else unset,
         "stage": t(lang, f"stage_{profile.stage}") if profile.stage else unset,
         "arrival_date": format_date(lang, profile.arrival_date) if profile.arrival_date else unset,
+        "departure_date": format_date(lang, profile.departure_date)
+        if profile.departure_date
+        else unset,
         "citizenship": t(lang, f"citizenship_{profile.citizenship}")
         if profile.citizenship
         else unset,
@@ -161,6 +172,6 @@ def summary(profile: Profile, knowledge: Knowledge) -> Reply:
     lines = [t(lang, "profile_title"), ""]
     lines += [f"{t(lang, 'field_' + key)}: {value}" for key, value in values.items()]
     lines += ["", t(lang, "profile_hint")]
-    step_of = {"arrival_date": "arrival"}
+    step_of = {"arrival_date": "arrival", "departure_date": "departure"}
     buttons = [Button(t(lang, "field_" + key), f"pf:{step_of.get(key, key)}") for key in values]
     return Reply("\n".join(lines), rows(buttons, 2))

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.knowledge.checklists import check_task_refs, parse_tasks
 from bot.knowledge.model import (
     BOT_LANGUAGES,
     DEFAULT_ANSWER,
     Answer,
+    ChecklistTask,
     City,
     Country,
     Helpline,
@@ -463,6 +465,21 @@ def load_knowledge(
         doc = _load(rep, path)
         smalltalk = _parse_smalltalk(rep, doc) if doc is not None else {}
 
+    tasks: dict[str, ChecklistTask] = {}
+    task_lines: dict[str, tuple[str, int]] = {}
+    for path in _yaml_files(root / "checklists"):
+        doc = _load(rep, path)
+        if doc is None:
+            continue
+        for task, line in parse_tasks(rep, doc, set(countries)):
+            if task.id in tasks:
+                first = task_lines[task.id]
+                rep.error(line, f"task '{task.id}': duplicate id (also {first[0]}:{first[1]})")
+                continue
+            tasks[task.id] = task
+            task_lines[task.id] = (rep.path, line)
+    check_task_refs(rep, tasks, task_lines, set(intents))
+
     for intent_id, (source, _line, node) in intent_lines.items():
         rep.path = source
         _check_intent_refs(rep, intents[intent_id], node, intents, services, countries, today)
@@ -471,7 +488,7 @@ def load_knowledge(
     has_errors = any(p.severity == "error" for p in rep.problems)
     if has_errors:
         return None, rep.problems
-    return Knowledge(intents, services, countries, smalltalk), rep.problems
+    return Knowledge(intents, services, countries, smalltalk, tasks), rep.problems
 
 
 def _check_service_refs(

@@ -103,6 +103,30 @@ class Intent:
 
 
 @dataclass(frozen=True)
+class ChecklistTask:
+    """One task of a checklist template; planned for users whose profile matches `when`."""
+
+    id: str
+    country: str  # a country code, or ANY_COUNTRY for common tasks
+    intent: str | None
+    titles: Mapping[str, str]
+    descriptions: Mapping[str, str]
+    due: int  # days from the anchor date
+    anchor: str  # "arrival" or "departure"
+    after: tuple[str, ...] = ()
+    when: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def title(self, lang: str) -> str:
+        return self.titles.get(lang) or self.titles["en"]
+
+    def description(self, lang: str) -> str:
+        return self.descriptions.get(lang) or self.descriptions.get("en", "")
+
+
+ANY_COUNTRY = "any"
+
+
+@dataclass(frozen=True)
 class Knowledge:
     """The whole validated knowledge, indexed by id. Replaced as a unit on reload."""
 
@@ -110,9 +134,10 @@ class Knowledge:
     services: Mapping[str, Service]
     countries: Mapping[str, Country]
     smalltalk: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    tasks: Mapping[str, ChecklistTask] = field(default_factory=dict)  # all templates, by id
 
     def __post_init__(self) -> None:
-        for name in ("intents", "services", "countries", "smalltalk"):
+        for name in ("intents", "services", "countries", "smalltalk", "tasks"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
     def city(self, city_id: str | None) -> City | None:

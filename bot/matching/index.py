@@ -23,6 +23,9 @@ from bot.matching.normalize import fold, normalize, raw_words, stem
 from bot.matching.stopwords import STOPWORDS
 
 
+MIN_STEM = 2
+
+
 @dataclass(frozen=True)
 class Phrase:
     """A paraphrase or keyword of an intent, prepared for both matching stages."""
@@ -87,7 +90,8 @@ class MatchIndex:
 
     def terms(self, text: str) -> list[str]:
         """Stemmed content words of raw `text` (stopwords and place names dropped)."""
-        return [stem(w) for w in raw_words(text) if not self.is_stopword(fold(w))]
+        stems = (stem(w) for w in raw_words(text) if not self.is_stopword(fold(w)))
+        return [s for s in stems if len(s) >= MIN_STEM]  # "им" (from "имею") says nothing
 
     def is_stopword(self, word: str) -> bool:
         """A function word, a place name (also inflected: "финляндии", "tallinnas"), or noise."""

@@ -58,8 +58,11 @@ def lexical_scores(index: MatchIndex, question: str) -> Lexical:
         mass += max(index.idf[word] for word in matches)
         best: dict[str, float] = {}
         best_cover: dict[str, float] = {}
+        # A prefix or typo match weighs no more than the word itself would: a rare inflection
+        # ("residentsusega") must not lend its high idf to a common word ("resid").
+        cap = index.idf.get(term, float("inf"))
         for word, similarity in matches.items():
-            cover = similarity * index.idf[word]
+            cover = similarity * min(index.idf[word], cap)
             for intent_id in index.postings[word]:
                 value = cover * index.tf_weight[(word, intent_id)]
                 best[intent_id] = max(best.get(intent_id, 0.0), value)
@@ -101,7 +104,9 @@ def rank(index: MatchIndex, question: str) -> list[Candidate]:
         coverage = lexical.coverage[intent_id]
         fuzzy = fuzzy_score(index, text, intent_id) / 100.0
         score = (
-            th.BM25_WEIGHT * bm25 / best_bm25 + th.COVERAGE_WEIGHT * coverage + th.FUZZY_WEIGHT * fuzzy
+            th.BM25_WEIGHT * bm25 / best_bm25
+            + th.COVERAGE_WEIGHT * coverage
+            + th.FUZZY_WEIGHT * fuzzy
         ) / th.TOTAL_WEIGHT
         # Confidence leaves out the relative BM25 part, which is 1.0 for whatever ranks first.
         confidence = (th.COVERAGE_WEIGHT * coverage + th.FUZZY_WEIGHT * fuzzy) / (

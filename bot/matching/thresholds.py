@@ -20,9 +20,9 @@ BM25_B = 0.5
 # At or above ANSWER_AT with a clear lead over the runner-up: answer directly.
 ANSWER_AT = 46.0
 # A lead smaller than this (in points) between the top two turns an answer into "did you mean".
-MIN_LEAD = 0.0
+MIN_LEAD = 3.0
 # At or above SUGGEST_AT: "did you mean" with up to MAX_SUGGESTIONS candidates.
-SUGGEST_AT = 24.0
+SUGGEST_AT = 30.0
 MAX_SUGGESTIONS = 3
 # Candidates shown in a suggestion must score at least this share of the best one.
 SUGGEST_RELATIVE = 0.75
