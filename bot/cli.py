@@ -90,7 +90,12 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
     if holder is None:
         return 1
     store = Store(open_database(args.db or settings.database_path))
-    assistant = Assistant(holder, store)
+    assistant = Assistant(
+        holder,
+        store,
+        overdue_help_days=settings.overdue_help_days,
+        reminder_days_ahead=settings.reminder_days_ahead,
+    )
     return run_chat(assistant, country=args.country, lang=args.lang, user_id=args.user)
 
 

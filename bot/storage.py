@@ -236,6 +236,11 @@ class Store:
     def update_profile(self, profile: Profile, **changes: Any) -> Profile:
         return self.save_profile(replace(profile, **changes))
 
+    def mark_inactive(self, user_id: int) -> None:
+        """The user blocked the bot: stop reminders and broadcasts until they write again."""
+        with self.db.conn:
+            self.db["users"].update(user_id, {"active": 0})
+
     def touch(self, user_id: int) -> None:
         self.db["users"].update(user_id, {"last_seen": self._now(), "active": 1})
 

@@ -18,7 +18,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, MessageLimit
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -157,9 +157,23 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             )
 
 
+async def send_reminders(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """JobQueue tick: send the daily digests that are due now (claimed in SQLite first)."""
+    assistant = _assistant(context)
+    for user_id, local_date, reply in assistant.due_digests(assistant.clock()):
+        try:
+            await send_replies(context, user_id, [reply])
+        except Forbidden:
+            log.info("user %s blocked the bot; reminders stop", user_id)
+            assistant.store.mark_inactive(user_id)
+        except TelegramError as exc:
+            log.warning("reminder for %s not delivered (%s); will retry", user_id, exc)
+            assistant.store.release_digest(user_id, local_date)
+
+
 async def post_init(application: Application) -> None:
     """Start-up work: the command menu in each language."""
-    commands = ("start", "profile", "help", "human", "privacy", "export", "forget")
+    commands = COMMANDS
     try:
         for lang in LANGUAGES:
             texts = catalogue(lang)
@@ -200,6 +214,14 @@ def build_application(
     application.add_handler(MessageHandler(filters.TEXT & PRIVATE & NEW_MESSAGE, on_text))
     application.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & ~filters.TEXT, on_media))
     application.add_error_handler(on_error)
+    if application.job_queue is not None:
+        # Reminders are rebuilt from SQLite on every tick: nothing to restore after a restart.
+        application.job_queue.run_repeating(
+            send_reminders,
+            interval=settings.reminder_interval_seconds,
+            first=10,
+            name="reminders",
+        )
     return application
 
 
@@ -228,6 +250,12 @@ def run_polling(settings: Settings) -> int:
         len(knowledge.countries),
         len(problems),
     )
-    application = build_application(settings, Assistant(holder, store))
+    assistant = Assistant(
+        holder,
+        store,
+        overdue_help_days=settings.overdue_help_days,
+        reminder_days_ahead=settings.reminder_days_ahead,
+    )
+    application = build_application(settings, assistant)
     application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0

@@ -66,6 +66,9 @@ def run_chat(
     elif profile.onboarding_step is None and profile.country is None:
         buttons = print_replies(assistant.handle(Incoming(user_id, "command", "start")), stdout)
     if interactive:
+        # Like opening the app: today's checklist reminder, if something is due.
+        for _, _, reply in assistant.due_digests(assistant.clock()):
+            buttons = print_replies([reply], stdout)
         print("(type a question, a button number, /help, or Ctrl-D to quit)\n", file=stdout)
     while True:
         if interactive:

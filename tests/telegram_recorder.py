@@ -21,6 +21,7 @@ class RecordingRequest(BaseRequest):
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._message_id = 100
+        self.blocked: set[int] = set()  # chat ids that blocked the bot (403)
 
     @property
     def read_timeout(self) -> float | None:
@@ -44,6 +45,13 @@ class RecordingRequest(BaseRequest):
                 except json.JSONDecodeError:
                     params[key] = value
         self.calls.append((name, params))
+        if params.get("chat_id") in self.blocked:
+            body = {
+                "ok": False,
+                "error_code": 403,
+                "description": "Forbidden: bot was blocked by the user",
+            }
+            return 403, json.dumps(body).encode()
         return 200, json.dumps({"ok": True, "result": self._result(name, params)}).encode()
 
     def _result(self, name: str, params: dict[str, Any]) -> Any:

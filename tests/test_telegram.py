@@ -91,3 +91,28 @@ def test_long_text_is_split_at_line_breaks_within_telegrams_limit() -> None:
     assert len(parts) > 1
     assert all(len(p) <= 4096 for p in parts)
     assert "\n".join(parts) == text
+
+
+async def test_reminder_job_sends_digests_and_marks_blocked_users_inactive(
+    app_and_calls, store
+) -> None:
+    import datetime as dt
+
+    from telegram.ext import CallbackContext
+
+    from bot.telegram_app import send_reminders
+
+    application, calls = app_and_calls
+    assistant = application.bot_data["assistant"]
+    for user in (42, 43):
+        profile = store.save_profile(
+            Profile(user_id=user, lang="en", country="FI", arrival_date=dt.date(2026, 11, 20))
+        )
+        assistant.replan(profile)
+    calls.blocked.add(43)
+    await send_reminders(CallbackContext(application))
+    sent = [p for p in calls.sent() if p["chat_id"] == 42]
+    assert len(sent) == 1 and "Reminder from your checklist" in sent[0]["text"]
+    assert store.get_profile(43).active is False
+    await send_reminders(CallbackContext(application))  # same day: nothing again
+    assert len([p for p in calls.sent() if p["chat_id"] == 42]) == 1

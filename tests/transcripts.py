@@ -72,9 +72,11 @@ def replay(transcript: Transcript, assistant: Assistant) -> None:
     """Run every turn; fail with the turn number and the replies when an expectation fails."""
     if transcript.profile:
         fields = dict(transcript.profile)
-        if "arrival_date" in fields:
-            fields["arrival_date"] = dt.date.fromisoformat(str(fields["arrival_date"]))
-        assistant.store.save_profile(Profile(user_id=USER_ID, **fields))
+        for key in ("arrival_date", "departure_date"):
+            if key in fields:
+                fields[key] = dt.date.fromisoformat(str(fields[key]))
+        profile = assistant.store.save_profile(Profile(user_id=USER_ID, **fields))
+        assistant.replan(profile)  # as if onboarding had just finished
     buttons: list[Button] = []
     for number, turn in enumerate(transcript.turns, 1):
         asked_before = len(assistant.store.questions_of(USER_ID))

@@ -19,9 +19,9 @@ SNOOZE_DAYS = 3
 def applies(task: ChecklistTask, profile: Profile) -> bool:
     """True when every condition of the task holds for the profile.
 
-    A condition on a field the user skipped counts as met for planning-stage questions
-    (better one task too many than a missed deadline), except `stage`: without a stage the
-    leaving tasks are not planned.
+    A condition on a field the user skipped counts as met (better one task too many than a
+    missed deadline), except `children`: nobody who skipped that question wants school tasks.
+    Without a stage, leaving tasks are not planned.
     """
     values = {
         "stage": profile.stage or ("arrived" if profile.arrival_date else "planning"),
@@ -31,6 +31,8 @@ def applies(task: ChecklistTask, profile: Profile) -> bool:
     }
     for field, allowed in task.when.items():
         value = values[field]
+        if value is None and field == "children":
+            return False
         if value is not None and value not in allowed:
             return False
     if "stage" not in task.when:
@@ -40,8 +42,15 @@ def applies(task: ChecklistTask, profile: Profile) -> bool:
 
 
 def due_date(task: ChecklistTask, profile: Profile) -> dt.date | None:
+    """Anchor date plus the task's offset. For someone who has already arrived, a task meant
+    for before arrival that still applies is due on the arrival day, not months in the past."""
     anchor = profile.departure_date if task.anchor == "departure" else profile.arrival_date
-    return anchor + dt.timedelta(days=task.due) if anchor else None
+    if anchor is None:
+        return None
+    due = anchor + dt.timedelta(days=task.due)
+    if profile.stage == "arrived" and task.anchor == "arrival":
+        return max(due, anchor)
+    return due
 
 
 def plan(knowledge: Knowledge, profile: Profile) -> list[tuple[str, dt.date | None]]:

@@ -128,12 +128,15 @@ def _parse_when(rep: Any, node: Any, line: int, what: str) -> dict[str, tuple[st
 
 
 def check_task_refs(
-    rep: Any, tasks: dict[str, ChecklistTask], lines: dict[str, tuple[str, int]], intents: set[str]
+    rep: Any,
+    tasks: dict[str, ChecklistTask],
+    lines: dict[str, tuple[str, int]],
+    intents: set[str] | None,
 ) -> None:
     """Unknown intents and prerequisites, prerequisites across countries, and cycles."""
     for task in tasks.values():
         rep.path, line = lines[task.id]
-        if task.intent and task.intent not in intents:
+        if task.intent and intents is not None and task.intent not in intents:
             rep.error(line, f"task '{task.id}': unknown intent '{task.intent}'")
         for prerequisite in task.after:
             other = tasks.get(prerequisite)

@@ -444,8 +444,10 @@ def load_knowledge(
 
     intents: dict[str, Intent] = {}
     intent_lines: dict[str, tuple[str, int, LineDict]] = {}
+    faq_unreadable = False  # then references to intents are not checked (no cascades)
     for path in _yaml_files(root / "faq"):
         doc = _load(rep, path)
+        faq_unreadable |= doc is None
         for node in _items(rep, doc, "intents", path) if doc is not None else []:
             intent = _parse_intent(rep, node, rep.path)
             if intent is None:
@@ -478,7 +480,7 @@ def load_knowledge(
                 continue
             tasks[task.id] = task
             task_lines[task.id] = (rep.path, line)
-    check_task_refs(rep, tasks, task_lines, set(intents))
+    check_task_refs(rep, tasks, task_lines, None if faq_unreadable else set(intents))
 
     for intent_id, (source, _line, node) in intent_lines.items():
         rep.path = source

@@ -22,7 +22,6 @@ from bot.matching import thresholds as th
 from bot.matching.normalize import fold, normalize, raw_words, stem
 from bot.matching.stopwords import STOPWORDS
 
-
 MIN_STEM = 2
 
 
