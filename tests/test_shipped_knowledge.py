@@ -30,7 +30,7 @@ def test_intent_answers_every_country_in_three_languages(
     for country in expected:
         answer = intent.answers[country]
         for lang in BOT_LANGUAGES:
-            assert 300 <= len(answer.texts[lang]) <= 1400, (country, lang, len(answer.texts[lang]))
+            assert 400 <= len(answer.texts[lang]) <= 1200, (country, lang, len(answer.texts[lang]))
         assert answer.sources and all(s.startswith("https://") for s in answer.sources)
     for lang in BOT_LANGUAGES:
         assert len(intent.paraphrases.get(lang, ())) >= 8, lang
