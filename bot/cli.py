@@ -32,6 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--dir", type=Path, help="knowledge folder (default: KNOWLEDGE_DIR)")
     check.add_argument("--catalog", type=Path, help="intent catalog that must be covered")
     check.add_argument("--quiet", action="store_true", help="no coverage table")
+    suggestions = ksub.add_parser(
+        "suggestions", help="print providers' FAQ suggestions as ready-to-edit YAML intents"
+    )
+    suggestions.add_argument("--db", type=Path, help="SQLite file (default: DATABASE_PATH)")
 
     match = sub.add_parser("match", help="match questions to intents")
     match.add_argument("question", nargs="?", help="one question (else read --jsonl on stdin)")
@@ -58,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_polling(settings)
     if args.command == "chat":
         return _chat(settings, args)
+    if args.command == "knowledge" and args.knowledge_command == "suggestions":
+        return _suggestions(settings, args)
     if args.command == "knowledge":
         return _knowledge_check(settings, args)
     return _match(settings, args)
@@ -81,22 +87,31 @@ def _holder(folder: Path):
 
 
 def _chat(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.core.assistant import Assistant
     from bot.storage import Store, open_database
-    from bot.terminal import run_chat
+    from bot.telegram_app import make_assistant
+    from bot.terminal import TERMINAL_GROUP, run_chat
 
     logging.getLogger().setLevel(logging.WARNING)
     holder = _holder(settings.knowledge_dir)
     if holder is None:
         return 1
     store = Store(open_database(args.db or settings.database_path))
-    assistant = Assistant(
-        holder,
-        store,
-        overdue_help_days=settings.overdue_help_days,
-        reminder_days_ahead=settings.reminder_days_ahead,
-    )
+    assistant = make_assistant(settings, holder, store)
+    if not assistant.escalation.provider_chats:
+        # Offline demo: every team works in the terminal's own provider "group" (/as provider).
+        teams = holder.current.knowledge.teams
+        assistant.escalation.provider_chats = {team_id: TERMINAL_GROUP for team_id in teams}
     return run_chat(assistant, country=args.country, lang=args.lang, user_id=args.user)
+
+
+def _suggestions(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.knowledge.suggestions import suggestions_yaml
+    from bot.storage import Store, open_database
+    from bot.tickets_store import TicketStore
+
+    store = Store(open_database(args.db or settings.database_path))
+    print(suggestions_yaml(TicketStore(store).suggestions()), end="")
+    return 0
 
 
 def _knowledge_check(settings: Settings, args: argparse.Namespace) -> int:

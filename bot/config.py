@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotenv import load_dotenv
+
+from bot.knowledge.model import Team
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_KNOWLEDGE_DIR = PACKAGE_ROOT / "knowledge"
@@ -40,6 +43,10 @@ class Settings:
     overdue_help_days: int = 5
     reminder_days_ahead: int = 3
     reminder_interval_seconds: int = 300
+    provider_env: dict[str, str] = field(default_factory=dict)  # PROVIDER_CHAT_* variables
+    provider_ids: frozenset[int] = field(default_factory=frozenset)
+    ticket_reannounce_hours: int = 4
+    ticket_stale_days: int = 14
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -58,4 +65,20 @@ class Settings:
             overdue_help_days=_int(env, "OVERDUE_HELP_DAYS", 5),
             reminder_days_ahead=_int(env, "REMINDER_DAYS_AHEAD", 3),
             reminder_interval_seconds=_int(env, "REMINDER_INTERVAL_SECONDS", 300),
+            provider_env={k: v for k, v in env.items() if k.startswith("PROVIDER_CHAT_")},
+            provider_ids=_ids(env.get("PROVIDER_IDS", "")),
+            ticket_reannounce_hours=_int(env, "TICKET_REANNOUNCE_HOURS", 4),
+            ticket_stale_days=_int(env, "TICKET_STALE_DAYS", 14),
         )
+
+    def provider_chats(self, teams: Iterable[Team]) -> dict[str, int]:
+        """Team id -> Telegram group chat id, for the teams whose variable is set."""
+        chats = {}
+        for team in teams:
+            raw = self.provider_env.get(team.chat_id_env, "").strip()
+            if raw:
+                try:
+                    chats[team.id] = int(raw)
+                except ValueError as exc:
+                    raise SystemExit(f"{team.chat_id_env} must be a chat id, not {raw!r}") from exc
+        return chats

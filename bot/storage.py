@@ -42,6 +42,8 @@ class Profile:
     departure_date: dt.date | None = None
     reminders: bool = True
     reminder_hour: int = 9
+    active_ticket: int | None = None
+    draft_text: str | None = None
 
 
 # Every table holding user data, with the column naming the user (export and /forget use it).
@@ -136,9 +138,85 @@ def _migration_002_checklists(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migration_003_tickets(db: sqlite_utils.Database) -> None:
+    db["users"].add_column("active_ticket", int)
+    db["users"].add_column("draft_text", str)
+    db["tickets"].create(
+        {
+            "id": int,
+            "user_id": int,
+            "team_id": str,
+            "chat_id": int,
+            "thread_id": int,
+            "post_message_id": int,
+            "status": str,
+            "urgent": int,
+            "question": str,
+            "lang": str,
+            "country": str,
+            "city": str,
+            "stage": str,
+            "user_label": str,
+            "topic": str,
+            "source_key": str,
+            "created_at": str,
+            "claimed_by": int,
+            "claimed_name": str,
+            "claimed_at": str,
+            "answered_at": str,
+            "closed_at": str,
+            "rating": int,
+            "announced_at": str,
+        },
+        pk="id",
+    )
+    db["tickets"].create_index(["source_key"], unique=True)
+    db["tickets"].create_index(["user_id"])
+    db["tickets"].create_index(["status"])
+    db["ticket_messages"].create(
+        {
+            "id": int,
+            "ticket_id": int,
+            "direction": str,
+            "text": str,
+            "author_id": int,
+            "author_name": str,
+            "source_key": str,
+            "delivered_message_id": int,
+            "source_chat_id": int,
+            "source_message_id": int,
+            "status": str,
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["ticket_messages"].create_index(["source_key"], unique=True)
+    db["ticket_messages"].create_index(["ticket_id"])
+    # Which provider-group message belongs to which ticket: our own mapping, never forwards.
+    db["group_messages"].create(
+        {"chat_id": int, "message_id": int, "ticket_id": int}, pk=("chat_id", "message_id")
+    )
+    db["faq_suggestions"].create(
+        {
+            "id": int,
+            "ticket_id": int,
+            "question": str,
+            "answer": str,
+            "lang": str,
+            "country": str,
+            "created_by": int,
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["faq_suggestions"].create_index(["ticket_id"], unique=True)
+    db["processed_updates"].create({"update_id": int, "processed_at": str}, pk="update_id")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _migration_001_initial),
     ("002_checklists", _migration_002_checklists),
+    ("003_tickets", _migration_003_tickets),
 ]
 
 
@@ -193,6 +271,8 @@ def _profile_from_row(row: dict[str, Any]) -> Profile:
         departure_date=dt.date.fromisoformat(departure) if departure else None,
         reminders=bool(row.get("reminders", 1)),
         reminder_hour=int(row.get("reminder_hour") or 9),
+        active_ticket=row.get("active_ticket"),
+        draft_text=row.get("draft_text"),
     )
 
 
@@ -307,10 +387,25 @@ class Store:
             "feedback": self.feedback_of(user_id),
             "checklist": self.tasks_of(user_id),
             "reminders_sent": list(self.db["digests"].rows_where("user_id = ?", [user_id])),
+            "tickets": [
+                ticket
+                | {
+                    "messages": list(
+                        self.db["ticket_messages"].rows_where(
+                            "ticket_id = ?", [ticket["id"]], order_by="id"
+                        )
+                    )
+                }
+                for ticket in self.db["tickets"].rows_where("user_id = ?", [user_id], order_by="id")
+            ],
         }
 
     def forget_user(self, user_id: int) -> None:
-        """Delete every row about the user, in one transaction."""
+        """Delete every row about the user, in one transaction (tickets are kept for the
+        providers' records but emptied of everything about the user and marked erased)."""
+        from bot.tickets_store import TicketStore
+
+        TicketStore(self).erase_user(user_id)
         with self.db.conn:
             for table in USER_TABLES:
                 self.db.execute(f"DELETE FROM [{table}] WHERE {USER_TABLES[table]} = ?", [user_id])
@@ -409,4 +504,15 @@ class Store:
         with self.db.conn:
             self.db["digests"].delete_where(
                 "user_id = ? AND local_date = ?", [user_id, local_date.isoformat()]
+            )
+
+    # --- update de-duplication -------------------------------------------------------------
+
+    def update_seen(self, update_id: int) -> bool:
+        return bool(list(self.db["processed_updates"].rows_where("update_id = ?", [update_id])))
+
+    def mark_update(self, update_id: int) -> None:
+        with self.db.conn:
+            self.db["processed_updates"].upsert(
+                {"update_id": update_id, "processed_at": self._now()}, pk="update_id"
             )

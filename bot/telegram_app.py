@@ -15,7 +15,10 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    Message,
+    ReplyParameters,
     Update,
+    User,
 )
 from telegram.constants import ChatType, MessageLimit
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -23,10 +26,12 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
@@ -71,24 +76,129 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 
 
 async def send_replies(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply]
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply], *, depth: int = 0
 ) -> None:
+    """Send replies (to `chat_id` unless a reply names another chat); tagged ones report their
+    message ids back to the core, which may answer with more replies (delivery notices)."""
+    assistant = _assistant(context)
     for reply in replies:
-        chunks = split_text(reply.text)
-        if reply.document is not None:
-            await context.bot.send_document(
-                chat_id,
-                InputFile(reply.document.content, filename=reply.document.filename),
-                caption=reply.text,
-            )
-            continue
-        for index, chunk in enumerate(chunks):
-            markup = keyboard(reply) if index == len(chunks) - 1 else None
-            await context.bot.send_message(chat_id, chunk, reply_markup=markup)
+        target = reply.chat_id if reply.chat_id is not None else chat_id
+        try:
+            message = await _send_one(context, target, reply)
+        except Forbidden:
+            assistant.store.mark_inactive(target)
+            follow = assistant.escalation.failed(reply.tag, blocked=True) if reply.tag else []
+            if not follow:
+                log.info("chat %s has blocked the bot", target)
+        except BadRequest as exc:
+            log.warning("Telegram refused a message to %s: %s", target, exc)
+            follow = assistant.escalation.failed(reply.tag, blocked=False) if reply.tag else []
+        else:
+            follow = []
+            if reply.tag and message is not None:
+                follow = assistant.escalation.sent(
+                    reply.tag, message.chat.id, message.message_id, message.message_thread_id
+                )
+        if follow and depth < 2:
+            await send_replies(context, chat_id, follow, depth=depth + 1)
+
+
+async def _send_one(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply
+) -> Message | None:
+    bot = context.bot
+    if reply.document is not None:
+        return await bot.send_document(
+            chat_id,
+            InputFile(reply.document.content, filename=reply.document.filename),
+            caption=reply.text,
+        )
+    if reply.edit_message_id is not None:
+        edited = await bot.edit_message_text(
+            reply.text[: MessageLimit.MAX_TEXT_LENGTH],
+            chat_id,
+            reply.edit_message_id,
+            reply_markup=keyboard(reply),
+        )
+        return edited if isinstance(edited, Message) else None
+    thread_id = reply.thread_id
+    if reply.new_topic:
+        try:
+            topic = await bot.create_forum_topic(chat_id, reply.new_topic[:128])
+            thread_id = topic.message_thread_id
+        except BadRequest as exc:  # not a forum after all: post in the group itself
+            log.warning("could not create a forum topic in %s: %s", chat_id, exc)
+    reply_parameters = (
+        ReplyParameters(reply.reply_to, allow_sending_without_reply=True)
+        if reply.reply_to
+        else None
+    )
+    chunks = split_text(reply.text)
+    message = None
+    for index, chunk in enumerate(chunks):
+        last = index == len(chunks) - 1
+        message = await bot.send_message(
+            chat_id,
+            chunk,
+            reply_markup=keyboard(reply) if last else None,
+            message_thread_id=thread_id,
+            reply_parameters=reply_parameters if index == 0 else None,
+        )
+    return message
 
 
 def _assistant(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
     return context.application.bot_data["assistant"]
+
+
+def _sender_name(user: User) -> str:
+    return f"{user.full_name} (@{user.username})" if user.username else user.full_name
+
+
+def _group_incoming(update: Update, kind: str) -> Incoming | None:
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return None
+    text = message.text or ""
+    name = ""
+    if kind == "text" and text.startswith("/"):
+        kind, name = "command", text[1:].split()[0].split("@")[0].lower()
+    return Incoming(
+        user.id,
+        kind,
+        name or text,
+        chat_id=message.chat.id,
+        message_id=message.message_id,
+        reply_to=message.reply_to_message.message_id if message.reply_to_message else None,
+        thread_id=message.message_thread_id if message.is_topic_message else None,
+        sender_name=_sender_name(user),
+        source_key=f"m:{message.chat.id}:{message.message_id}",
+    )
+
+
+async def on_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A message in a group: providers answer tickets by replying (other groups ignored)."""
+    incoming = _group_incoming(update, "text")
+    if incoming is not None:
+        await send_replies(context, incoming.chat_id, _assistant(context).handle(incoming))
+
+
+async def on_group_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A provider edited an answer: the copy in the user's chat is edited too."""
+    incoming = _group_incoming(update, "edit")
+    if incoming is not None:
+        await send_replies(context, incoming.chat_id, _assistant(context).handle(incoming))
+
+
+async def skip_seen_updates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Telegram may deliver an update again after a crash: handle each update id once."""
+    if _assistant(context).store.update_seen(update.update_id):
+        raise ApplicationHandlerStop
+
+
+async def mark_update_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    _assistant(context).store.mark_update(update.update_id)
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -98,7 +208,14 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if message is None or user is None or not message.text:
         return
     name, _, args = message.text[1:].partition(" ")
-    incoming = Incoming(user.id, "command", name.split("@")[0], args.strip(), user.language_code)
+    incoming = Incoming(
+        user.id,
+        "command",
+        name.split("@")[0],
+        args.strip(),
+        user.language_code,
+        source_key=f"m:{message.chat_id}:{message.message_id}",
+    )
     await send_replies(context, message.chat_id, _assistant(context).handle(incoming))
 
 
@@ -108,7 +225,13 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     if message is None or user is None:
         return
-    incoming = Incoming(user.id, "text", message.text or "", language_code=user.language_code)
+    incoming = Incoming(
+        user.id,
+        "text",
+        message.text or "",
+        language_code=user.language_code,
+        source_key=f"m:{message.chat_id}:{message.message_id}",
+    )
     await send_replies(context, message.chat_id, _assistant(context).handle(incoming))
 
 
@@ -171,6 +294,14 @@ async def send_reminders(context: ContextTypes.DEFAULT_TYPE) -> None:
             assistant.store.release_digest(user_id, local_date)
 
 
+async def ticket_housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """JobQueue tick: re-announce unclaimed tickets and close stale ones."""
+    assistant = _assistant(context)
+    replies = assistant.escalation.maintenance(assistant.clock())
+    if replies:
+        await send_replies(context, replies[0].chat_id or 0, replies)
+
+
 async def post_init(application: Application) -> None:
     """Start-up work: the command menu in each language."""
     commands = COMMANDS
@@ -206,6 +337,9 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()
     application.bot_data["assistant"] = assistant
+    # Group -1: drop updates already processed (redelivery); group 1: remember them as done.
+    application.add_handler(TypeHandler(Update, skip_seen_updates), group=-1)
+    application.add_handler(TypeHandler(Update, mark_update_done), group=1)
     application.add_handler(
         CommandHandler(list(COMMANDS), on_command, filters=PRIVATE & NEW_MESSAGE)
     )
@@ -213,6 +347,11 @@ def build_application(
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(filters.TEXT & PRIVATE & NEW_MESSAGE, on_text))
     application.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & ~filters.TEXT, on_media))
+    groups = filters.ChatType.GROUPS
+    application.add_handler(MessageHandler(groups & NEW_MESSAGE & filters.TEXT, on_group_message))
+    application.add_handler(
+        MessageHandler(groups & filters.UpdateType.EDITED_MESSAGE & filters.TEXT, on_group_edit)
+    )
     application.add_error_handler(on_error)
     if application.job_queue is not None:
         # Reminders are rebuilt from SQLite on every tick: nothing to restore after a restart.
@@ -223,6 +362,21 @@ def build_application(
             name="reminders",
         )
     return application
+
+
+def make_assistant(settings: Settings, holder: KnowledgeHolder, store: Store) -> Assistant:
+    """The core with every setting from the environment applied (used by run and chat)."""
+    assistant = Assistant(
+        holder,
+        store,
+        overdue_help_days=settings.overdue_help_days,
+        reminder_days_ahead=settings.reminder_days_ahead,
+        provider_chats=settings.provider_chats(holder.current.knowledge.teams.values()),
+        provider_ids=settings.provider_ids,
+    )
+    assistant.escalation.reannounce_hours = settings.ticket_reannounce_hours
+    assistant.escalation.stale_days = settings.ticket_stale_days
+    return assistant
 
 
 def run_polling(settings: Settings) -> int:

@@ -57,16 +57,25 @@ class RecordingRequest(BaseRequest):
     def _result(self, name: str, params: dict[str, Any]) -> Any:
         if name == "getMe":
             return BOT_USER
-        if name in ("sendMessage", "sendDocument"):
-            self._message_id += 1
+        if name in ("sendMessage", "sendDocument", "editMessageText"):
+            if name != "editMessageText":
+                self._message_id += 1
             chat_id = params.get("chat_id", 0)
-            return {
-                "message_id": self._message_id,
+            message = {
+                "message_id": params.get("message_id", self._message_id),
                 "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private"},
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
                 "from": BOT_USER,
                 "text": params.get("text", ""),
             }
+            if params.get("message_thread_id"):
+                message |= {
+                    "message_thread_id": params["message_thread_id"],
+                    "is_topic_message": True,
+                }
+            return message
+        if name == "createForumTopic":
+            return {"message_thread_id": 77, "name": params.get("name", ""), "icon_color": 7322096}
         return True
 
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
@@ -80,12 +89,16 @@ def message_update(
     *,
     chat_type: str = "private",
     language_code: str = "en",
+    chat_id: int | None = None,
+    reply_to: int | None = None,
+    message_id: int | None = None,
+    edited: bool = False,
 ) -> dict[str, Any]:
-    chat = {"id": user_id if chat_type == "private" else -100123, "type": chat_type}
+    chat = {"id": chat_id or (user_id if chat_type == "private" else -100123), "type": chat_type}
     if chat_type != "private":
         chat["title"] = "Some group"
     message: dict[str, Any] = {
-        "message_id": update_id,
+        "message_id": message_id or update_id,
         "date": int(time.time()),
         "chat": chat,
         "from": {
@@ -101,18 +114,25 @@ def message_update(
     return {"update_id": update_id, "message": message}
 
 
-def callback_update(update_id: int, user_id: int, data: str) -> dict[str, Any]:
+def callback_update(
+    update_id: int, user_id: int, data: str, *, chat_id: int | None = None
+) -> dict[str, Any]:
+    chat = (
+        {"id": chat_id, "type": "supergroup", "title": "Providers"}
+        if chat_id
+        else {"id": user_id, "type": "private"}
+    )
     return {
         "update_id": update_id,
         "callback_query": {
             "id": f"cb{update_id}",
-            "from": {"id": user_id, "is_bot": False, "first_name": "Ana"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "Ana", "username": "ana"},
             "chat_instance": "42",
             "data": data,
             "message": {
                 "message_id": 1,
                 "date": int(time.time()),
-                "chat": {"id": user_id, "type": "private"},
+                "chat": chat,
                 "from": BOT_USER,
                 "text": "…",
             },

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from bot.core import checklist, onboarding, render, render_checklist
+from bot.core.escalation import (
+    STATE_CONSENT,
+    STATE_QUESTION,
+    Escalation,
+    safety_reply,
+    safety_signal,
+)
 from bot.core.knowledge_holder import KnowledgeHolder
-from bot.core.replies import Incoming, Reply
+from bot.core.replies import Button, Incoming, Reply
 from bot.core.understanding import understand
 from bot.i18n import format_date, pick_language, t
 from bot.matching.normalize import clean
 from bot.storage import Clock, Profile, Store, utc_now
+from bot.tickets_store import OPEN_STATES
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +66,17 @@ class Assistant:
         clock: Clock = utc_now,
         overdue_help_days: int = OVERDUE_HELP_DAYS,
         reminder_days_ahead: int = REMINDER_DAYS_AHEAD,
+        provider_chats: Mapping[str, int] | None = None,
+        provider_ids: frozenset[int] = frozenset(),
     ) -> None:
         self.holder = holder
         self.store = store
         self.clock = clock
         self.overdue_help_days = overdue_help_days
         self.reminder_days_ahead = reminder_days_ahead
+        self.escalation = Escalation(
+            holder, store, provider_chats=provider_chats or {}, provider_ids=provider_ids
+        )
 
     @property
     def knowledge(self):
@@ -78,6 +92,9 @@ class Assistant:
         return profile
 
     def handle(self, msg: Incoming) -> list[Reply]:
+        self._current = msg
+        if msg.chat_id is not None:  # a group: only provider groups are served
+            return self._group(msg)
         profile = self.profile_of(msg.user_id, msg.language_code)
         if msg.kind == "command":
             return self._command(profile, msg.text.lower(), msg.args)
@@ -85,7 +102,19 @@ class Assistant:
             return self._button(profile, msg.text)
         if msg.kind == "media":
             return [Reply(t(profile.lang, "media_unsupported"))]
-        return self._text(profile, msg.text)
+        if msg.kind == "edit":
+            return []  # an edited old message is not a new question
+        return self._text(profile, msg.text, msg)
+
+    def _group(self, msg: Incoming) -> list[Reply]:
+        esc = self.escalation
+        if not esc.is_provider_chat(msg.chat_id) and msg.user_id not in esc.provider_ids:
+            return []  # groups that are not provider groups are ignored
+        if msg.kind == "button":
+            return esc.group_button(msg)
+        if msg.kind == "edit":
+            return esc.group_edit(msg)
+        return esc.group_text(msg)
 
     # --- commands ---------------------------------------------------------------------------
 
@@ -99,7 +128,9 @@ class Assistant:
         if name == "profile":
             return [onboarding.summary(profile, self.knowledge)]
         if name == "human":
-            return [render.human_reply(self.knowledge, profile)]
+            return self._human(profile)
+        if name == "tickets":
+            return [self.escalation.list_for(profile)]
         if name == "privacy":
             return self._privacy(profile)
         if name == "export":
@@ -116,13 +147,36 @@ class Assistant:
 
     # --- text -------------------------------------------------------------------------------
 
-    def _text(self, profile: Profile, raw: str) -> list[Reply]:
+    def _human(self, profile: Profile) -> list[Reply]:
+        """ "Talk to a person": a ticket to a provider team when one is connected."""
+        if self.escalation.available(profile):
+            return self.escalation.ask_for_question(profile)
+        return [render.human_reply(self.knowledge, profile)]
+
+    def _text(self, profile: Profile, raw: str, msg: Incoming | None = None) -> list[Reply]:
         text = clean(raw)
         lang = profile.lang
         if not text:
             return [Reply(t(lang, "empty_message"))]
         if profile.onboarding_step in ("arrival", "departure"):
             return self._onboarding_answer(profile, profile.onboarding_step, text)
+        # Safety first: danger signals get the emergency and help-line numbers at once.
+        first = []
+        if safety_signal(self.knowledge, text):
+            first.append(safety_reply(self.knowledge, profile))
+        esc = self.escalation
+        if profile.onboarding_step in (STATE_QUESTION, STATE_CONSENT):
+            return first + (
+                esc.consent(profile, text[:MAX_QUESTION_CHARS])
+                or [render.human_reply(self.knowledge, profile)]
+            )
+        ticket = esc.open_ticket_of(profile)
+        if ticket is not None:  # a person is on it: the bot does not talk over them
+            return first + esc.ask_add(profile, ticket, text[:MAX_QUESTION_CHARS])
+        return first + self._question(profile, text)
+
+    def _question(self, profile: Profile, text: str) -> list[Reply]:
+        lang = profile.lang
         loaded = self.holder.current
         seen = understand(loaded, text[:MAX_QUESTION_CHARS])
         if seen.smalltalk:
@@ -148,7 +202,49 @@ class Assistant:
             return self._answer(profile, result.intent_id, question_id)
         if result.outcome == "suggest":
             return [render.suggestions_reply(knowledge, result.suggestions, lang)]
-        return [render.unknown_reply(knowledge, profile)]
+        reply = render.unknown_reply(knowledge, profile)
+        if self.escalation.available(profile):
+            ask = Button(t(lang, "ask_person"), f"esc:q:{question_id}")
+            reply = replace(reply, buttons=((ask,), *reply.buttons))
+        return [reply]
+
+    def _forget(self, profile: Profile) -> list[Reply]:
+        """Erase everything; providers see the user's open tickets marked as erased."""
+        notices = [
+            Reply(
+                t("en", "group_erased", id=ticket["id"]),
+                chat_id=ticket["chat_id"],
+                thread_id=ticket["thread_id"],
+                reply_to=ticket["post_message_id"],
+            )
+            for ticket in self.escalation.tickets.of_user(profile.user_id)
+            if ticket["status"] in OPEN_STATES and ticket["chat_id"]
+        ]
+        self.store.forget_user(profile.user_id)
+        return [Reply(t(profile.lang, "forget_done")), *notices]
+
+    def _escalation_button(self, profile: Profile, rest: str) -> list[Reply] | None:
+        esc = self.escalation
+        if rest == "no":
+            return esc.cancel(profile)
+        if rest in ("send", "name"):
+            return esc.create(profile, self._current, with_name=rest == "name") or None
+        if rest.startswith("q:") and rest[2:].isdigit():
+            question = self.store.question(int(rest[2:]))
+            if question is None or question["user_id"] != profile.user_id:
+                return None
+            return esc.consent(profile, question["text"]) or self._human(profile)
+        return None
+
+    def _ticket_button(self, profile: Profile, rest: str) -> list[Reply] | None:
+        esc = self.escalation
+        if rest == "add":
+            return esc.add(profile, self._current) or None
+        if rest == "bot":
+            profile, pending, replies = esc.leave(profile)
+            return replies + (self._question(profile, pending) if pending else [])
+        action, _, raw_id = rest.partition(":")
+        return esc.user_button(profile, action, raw_id)
 
     def _privacy(self, profile: Profile) -> list[Reply]:
         intent = self.knowledge.intents.get("privacy")
@@ -175,12 +271,13 @@ class Assistant:
             "svc": self._services_button,
             "ck": self._checklist_button,
             "rm": self._reminders_button,
+            "esc": self._escalation_button,
+            "tk": self._ticket_button,
         }.get(kind)
         if data == "human":
-            return [render.human_reply(self.knowledge, profile)]
+            return self._human(profile)
         if data == "fg:yes":
-            self.store.forget_user(profile.user_id)
-            return [Reply(t(profile.lang, "forget_done"))]
+            return self._forget(profile)
         if data == "fg:no":
             return [Reply(t(profile.lang, "forget_cancelled"))]
         replies = handler(profile, rest) if handler else None

@@ -20,9 +20,18 @@ class Document:
 
 @dataclass(frozen=True)
 class Reply:
+    """A message to send. By default to the chat the user wrote in; `chat_id` sends it
+    elsewhere (a provider group, or the user when a provider writes)."""
+
     text: str
     buttons: tuple[tuple[Button, ...], ...] = field(default_factory=tuple)
     document: Document | None = None
+    chat_id: int | None = None
+    thread_id: int | None = None  # forum topic in the target chat
+    reply_to: int | None = None  # message id in the target chat to reply to
+    edit_message_id: int | None = None  # edit this message instead of sending a new one
+    new_topic: str | None = None  # create a forum topic with this name and post in it
+    tag: str | None = None  # the adapter reports the sent message id back with this tag
 
 
 @dataclass(frozen=True)
@@ -30,10 +39,16 @@ class Incoming:
     """One thing a user did: typed text, a command, a button press, or sent media."""
 
     user_id: int
-    kind: Literal["text", "command", "button", "media"]
+    kind: Literal["text", "command", "button", "media", "edit"]
     text: str = ""  # message text, command name (without '/'), or callback data
     args: str = ""  # command arguments
     language_code: str | None = None  # the client's language, a hint for new users
+    chat_id: int | None = None  # a group's id; None for the user's private chat
+    message_id: int | None = None
+    reply_to: int | None = None  # the message this one replies to (in groups)
+    thread_id: int | None = None
+    sender_name: str = ""  # shown to providers only when the user agrees
+    source_key: str = ""  # stable id of the update (for idempotent processing)
 
 
 def rows(buttons: list[Button], per_row: int = 2) -> tuple[tuple[Button, ...], ...]:

@@ -25,7 +25,9 @@ from bot.knowledge.model import (
     Intent,
     Knowledge,
     Service,
+    Team,
 )
+from bot.knowledge.providers import parse_safety, parse_teams
 from bot.knowledge.yamlload import KnowledgeFileError, LineDict, LineList, load_yaml
 
 SCHEMA_VERSION = 1
@@ -482,6 +484,19 @@ def load_knowledge(
             task_lines[task.id] = (rep.path, line)
     check_task_refs(rep, tasks, task_lines, None if faq_unreadable else set(intents))
 
+    teams: dict[str, Team] = {}
+    path = root / "providers.yaml"
+    if path.exists():
+        doc = _load(rep, path)
+        if doc is not None:
+            city_ids = {c.id for country in countries.values() for c in country.cities}
+            teams = parse_teams(rep, doc, countries=set(countries), cities=city_ids, topics=TOPICS)
+    safety: dict[str, tuple[str, ...]] = {}
+    path = root / "safety.yaml"
+    if path.exists():
+        doc = _load(rep, path)
+        safety = parse_safety(rep, doc) if doc is not None else {}
+
     for intent_id, (source, _line, node) in intent_lines.items():
         rep.path = source
         _check_intent_refs(rep, intents[intent_id], node, intents, services, countries, today)
@@ -490,7 +505,8 @@ def load_knowledge(
     has_errors = any(p.severity == "error" for p in rep.problems)
     if has_errors:
         return None, rep.problems
-    return Knowledge(intents, services, countries, smalltalk, tasks), rep.problems
+    knowledge = Knowledge(intents, services, countries, smalltalk, tasks, teams, safety)
+    return knowledge, rep.problems
 
 
 def _check_service_refs(

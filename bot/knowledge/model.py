@@ -127,6 +127,26 @@ ANY_COUNTRY = "any"
 
 
 @dataclass(frozen=True)
+class Team:
+    """A provider team: people who answer escalated questions in a Telegram group."""
+
+    id: str
+    names: Mapping[str, str]
+    countries: tuple[str, ...]
+    cities: tuple[str, ...]
+    topics: tuple[str, ...]
+    languages: tuple[str, ...]
+    chat_id_env: str = ""
+    chat_id: int | None = None
+    forum: bool = False
+    response_hours: int = 48
+    fallback: bool = False
+
+    def name(self, lang: str) -> str:
+        return self.names.get(lang) or self.names["en"]
+
+
+@dataclass(frozen=True)
 class Knowledge:
     """The whole validated knowledge, indexed by id. Replaced as a unit on reload."""
 
@@ -135,9 +155,11 @@ class Knowledge:
     countries: Mapping[str, Country]
     smalltalk: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     tasks: Mapping[str, ChecklistTask] = field(default_factory=dict)  # all templates, by id
+    teams: Mapping[str, Team] = field(default_factory=dict)
+    safety: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # signal -> phrases
 
     def __post_init__(self) -> None:
-        for name in ("intents", "services", "countries", "smalltalk", "tasks"):
+        for name in ("intents", "services", "countries", "smalltalk", "tasks", "teams", "safety"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
     def city(self, city_id: str | None) -> City | None:

@@ -1,0 +1,96 @@
+"""Provider teams (providers.yaml) and safety signals (safety.yaml): parsing and validation."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.knowledge.model import Team
+from bot.knowledge.yamlload import LineDict
+
+SAFETY_KINDS = frozenset({"self-harm", "violence", "child-at-risk", "emergency"})
+_ENV = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_TEAM_FIELDS = {
+    "id",
+    "name",
+    "countries",
+    "cities",
+    "topics",
+    "languages",
+    "chat_id_env",
+    "chat_id",
+    "forum",
+    "response_hours",
+    "fallback",
+}
+
+
+def _strings(node: Any) -> tuple[str, ...]:
+    return tuple(str(x) for x in node) if isinstance(node, list) else ()
+
+
+def parse_teams(
+    rep: Any, doc: Any, *, countries: set[str], cities: set[str], topics: frozenset[str]
+) -> dict[str, Team]:
+    if not isinstance(doc, LineDict) or not isinstance(doc.get("teams"), list):
+        rep.error(1, "expected 'version: 1' and a list 'teams'")
+        return {}
+    teams: dict[str, Team] = {}
+    for node in doc["teams"]:
+        if not isinstance(node, LineDict):
+            rep.error(getattr(node, "line", 0), "a team must be a mapping")
+            continue
+        what = f"team '{node.get('id', '?')}'"
+        for key in node:
+            if key not in _TEAM_FIELDS:
+                rep.error(node.line_of(key), f"{what}: unknown field '{key}'")
+        if "id" not in node or not isinstance(node.get("name"), dict) or "en" not in node["name"]:
+            rep.error(node.line, f"{what}: needs an 'id' and a 'name' with at least 'en'")
+            continue
+        team = Team(
+            id=str(node["id"]),
+            names={str(k): str(v) for k, v in node["name"].items()},
+            countries=_strings(node.get("countries")),
+            cities=_strings(node.get("cities")),
+            topics=_strings(node.get("topics")),
+            languages=_strings(node.get("languages")) or ("en",),
+            chat_id_env=str(node.get("chat_id_env") or ""),
+            chat_id=node.get("chat_id") if isinstance(node.get("chat_id"), int) else None,
+            forum=bool(node.get("forum", False)),
+            response_hours=int(node.get("response_hours") or 48),
+            fallback=bool(node.get("fallback", False)),
+        )
+        for code in team.countries:
+            if code not in countries:
+                rep.error(node.line_of("countries"), f"{what}: unknown country '{code}'")
+        for city in team.cities:
+            if city not in cities:
+                rep.error(node.line_of("cities"), f"{what}: unknown city '{city}'")
+        for topic in team.topics:
+            if topic not in topics:
+                rep.error(node.line_of("topics"), f"{what}: unknown topic '{topic}'")
+        if team.chat_id_env and not _ENV.match(team.chat_id_env):
+            rep.error(node.line_of("chat_id_env"), f"{what}: not an environment variable name")
+        if team.id in teams:
+            rep.error(node.line, f"{what}: duplicate id")
+        teams[team.id] = team
+    if sum(t.fallback for t in teams.values()) > 1:
+        rep.error(doc.line_of("teams"), "at most one team can be the fallback")
+    return teams
+
+
+def parse_safety(rep: Any, doc: Any) -> dict[str, tuple[str, ...]]:
+    if not isinstance(doc, LineDict) or not isinstance(doc.get("signals"), dict):
+        rep.error(1, "expected 'version: 1' and a mapping 'signals'")
+        return {}
+    signals = doc["signals"]
+    out = {}
+    for kind, phrases in signals.items():
+        if kind not in SAFETY_KINDS:
+            rep.error(
+                signals.line_of(kind),
+                f"unknown safety signal '{kind}' ({', '.join(sorted(SAFETY_KINDS))})",
+            )
+            continue
+        out[str(kind)] = _strings(phrases)
+    return out
