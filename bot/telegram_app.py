@@ -252,10 +252,15 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await query.answer()
     chat_id = query.message.chat.id if query.message else query.from_user.id
-    if query.message and query.message.chat.type != ChatType.PRIVATE:
-        return
+    group = query.message is not None and query.message.chat.type != ChatType.PRIVATE
     incoming = Incoming(
-        query.from_user.id, "button", query.data or "", language_code=query.from_user.language_code
+        query.from_user.id,
+        "button",
+        query.data or "",
+        language_code=query.from_user.language_code,
+        chat_id=chat_id if group else None,
+        sender_name=_sender_name(query.from_user),
+        source_key=f"c:{query.id}",
     )
     await send_replies(context, chat_id, _assistant(context).handle(incoming))
 
@@ -360,6 +365,12 @@ def build_application(
             interval=settings.reminder_interval_seconds,
             first=10,
             name="reminders",
+        )
+        application.job_queue.run_repeating(
+            ticket_housekeeping,
+            interval=settings.reminder_interval_seconds,
+            first=30,
+            name="tickets",
         )
     return application
 

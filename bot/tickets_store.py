@@ -137,7 +137,7 @@ class TicketStore:
         return cursor.rowcount == 1
 
     def suggestions(self) -> list[dict[str, Any]]:
-        return list(self.db["faq_suggestions"].rows(order_by="id"))
+        return list(self.db["faq_suggestions"].rows_where(order_by="id"))
 
     def erase_user(self, user_id: int) -> None:
         """/forget: delete the user's messages and question; providers see 'erased'."""

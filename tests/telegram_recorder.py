@@ -22,6 +22,7 @@ class RecordingRequest(BaseRequest):
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._message_id = 100
         self.blocked: set[int] = set()  # chat ids that blocked the bot (403)
+        self.results: list[Any] = []
 
     @property
     def read_timeout(self) -> float | None:
@@ -45,6 +46,7 @@ class RecordingRequest(BaseRequest):
                 except json.JSONDecodeError:
                     params[key] = value
         self.calls.append((name, params))
+        self.results.append(None)
         if params.get("chat_id") in self.blocked:
             body = {
                 "ok": False,
@@ -52,7 +54,9 @@ class RecordingRequest(BaseRequest):
                 "description": "Forbidden: bot was blocked by the user",
             }
             return 403, json.dumps(body).encode()
-        return 200, json.dumps({"ok": True, "result": self._result(name, params)}).encode()
+        result = self._result(name, params)
+        self.results[-1] = result
+        return 200, json.dumps({"ok": True, "result": result}).encode()
 
     def _result(self, name: str, params: dict[str, Any]) -> Any:
         if name == "getMe":
@@ -79,7 +83,13 @@ class RecordingRequest(BaseRequest):
         return True
 
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
-        return [params for name, params in self.calls if name == method]
+        """Parameters of each successful call of `method`, with the sent message's id."""
+        out = []
+        for (name, params), result in zip(self.calls, self.results, strict=True):
+            if name == method and result is not None:
+                extra = {"message_id": result["message_id"]} if isinstance(result, dict) else {}
+                out.append(params | extra)
+        return out
 
 
 def message_update(
@@ -111,6 +121,17 @@ def message_update(
     }
     if text.startswith("/"):
         message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+    if reply_to is not None:
+        message["reply_to_message"] = {
+            "message_id": reply_to,
+            "date": int(time.time()),
+            "chat": chat,
+            "from": BOT_USER,
+            "text": "…",
+        }
+    if edited:
+        message["edit_date"] = int(time.time())
+        return {"update_id": update_id, "edited_message": message}
     return {"update_id": update_id, "message": message}
 
 

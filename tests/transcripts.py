@@ -18,9 +18,11 @@ from bot.core.assistant import Assistant
 from bot.core.replies import Button, Incoming, Reply
 from bot.storage import Profile
 
-EXPECT_KEYS = {"contains", "not_contains", "buttons", "no_buttons", "intent", "outcome"}
+EXPECT_KEYS = {"contains", "not_contains", "buttons", "no_buttons", "intent", "outcome", "group"}
 OUTCOMES = {"answer", "suggest", "unknown", "chosen", "smalltalk", "none"}
 USER_ID = 4242
+PROVIDER_ID = 9090
+GROUP = -100777  # the provider group of every team during replays
 
 
 @dataclass
@@ -42,7 +44,8 @@ def load_transcript(path: Path) -> Transcript:
     unknown = set(data) - {"version", "description", "profile", "language_code", "turns"}
     assert not unknown, f"{path}: unknown fields {unknown}"
     for index, turn in enumerate(data["turns"]):
-        assert ("user" in turn) != ("press" in turn), f"{path} turn {index}: user or press"
+        kinds = [k for k in ("user", "press", "provider", "provider_press") if k in turn]
+        assert len(kinds) == 1, f"{path} turn {index}: one of user, press, provider, provider_press"
         assert set(turn.get("expect", {})) <= EXPECT_KEYS, f"{path} turn {index}: bad expect"
         outcome = turn.get("expect", {}).get("outcome")
         assert outcome in OUTCOMES | {None}, f"{path} turn {index}: bad outcome {outcome}"
@@ -52,6 +55,48 @@ def load_transcript(path: Path) -> Transcript:
         data["turns"],
         data.get("profile") or {},
         data.get("language_code"),
+    )
+
+
+class FakeTelegram:
+    """What the adapter does with tagged replies: give them message ids and report back."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.next_id = 1000
+        self.posts: dict[int, int] = {}
+
+    def deliver(self, replies: list[Reply]) -> list[Reply]:
+        out = []
+        for reply in replies:
+            self.next_id += 1
+            out.append(reply)
+            if reply.tag:
+                if reply.tag.startswith("tpost:"):
+                    self.posts[int(reply.tag.split(":")[1])] = self.next_id
+                follow = self.assistant.escalation.sent(
+                    reply.tag, reply.chat_id or 0, self.next_id, None
+                )
+                out += self.deliver(follow)
+        return out
+
+
+def _provider_incoming(turn: dict[str, Any], buttons: list[Button], fake: FakeTelegram) -> Incoming:
+    fake.next_id += 1
+    if "provider_press" in turn:
+        label = str(turn["provider_press"])
+        data = next(b.data for b in buttons if label in b.label)
+        return Incoming(PROVIDER_ID, "button", data, chat_id=GROUP, sender_name="Provider Pia")
+    ticket = int(turn.get("ticket", 1))
+    return Incoming(
+        PROVIDER_ID,
+        "text",
+        str(turn["provider"]),
+        chat_id=GROUP,
+        message_id=fake.next_id,
+        reply_to=fake.posts.get(ticket),
+        sender_name="Provider Pia",
+        source_key=f"m:{GROUP}:{fake.next_id}",
     )
 
 
@@ -77,12 +122,26 @@ def replay(transcript: Transcript, assistant: Assistant) -> None:
                 fields[key] = dt.date.fromisoformat(str(fields[key]))
         profile = assistant.store.save_profile(Profile(user_id=USER_ID, **fields))
         assistant.replan(profile)  # as if onboarding had just finished
+    fake = FakeTelegram(assistant)
+    assistant.escalation.provider_chats = {team: GROUP for team in assistant.knowledge.teams}
     buttons: list[Button] = []
+    group_buttons: list[Button] = []
     for number, turn in enumerate(transcript.turns, 1):
         asked_before = len(assistant.store.questions_of(USER_ID))
-        replies = assistant.handle(_incoming(turn, buttons, transcript.language_code))
-        buttons = [b for r in replies for row in r.buttons for b in row] or buttons
-        _check(turn.get("expect", {}), replies, assistant, asked_before, f"turn {number} {turn}")
+        if "provider" in turn or "provider_press" in turn:
+            incoming = _provider_incoming(turn, group_buttons, fake)
+        else:
+            incoming = _incoming(turn, buttons, transcript.language_code)
+        replies = fake.deliver(assistant.handle(incoming))
+        mine = [r for r in replies if r.chat_id in (None, USER_ID)]
+        group = [r for r in replies if r.chat_id == GROUP]
+        buttons = [b for r in mine for row in r.buttons for b in row] or buttons
+        group_buttons = [b for r in group for row in r.buttons for b in row] or group_buttons
+        expect = dict(turn.get("expect", {}))
+        group_expect = expect.pop("group", None)
+        _check(expect, mine, assistant, asked_before, f"turn {number} {turn}")
+        if group_expect is not None:
+            _check(group_expect, group, assistant, asked_before, f"turn {number} (group)")
 
 
 def _check(

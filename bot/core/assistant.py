@@ -200,12 +200,12 @@ class Assistant:
         )
         if result.outcome == "answer" and result.intent_id:
             return self._answer(profile, result.intent_id, question_id)
+        ask = f"esc:q:{question_id}" if self.escalation.available(profile) else "human"
         if result.outcome == "suggest":
-            return [render.suggestions_reply(knowledge, result.suggestions, lang)]
+            return [render.suggestions_reply(knowledge, result.suggestions, lang, none_data=ask)]
         reply = render.unknown_reply(knowledge, profile)
         if self.escalation.available(profile):
-            ask = Button(t(lang, "ask_person"), f"esc:q:{question_id}")
-            reply = replace(reply, buttons=((ask,), *reply.buttons))
+            reply = replace(reply, buttons=((Button(t(lang, "ask_person"), ask),), *reply.buttons))
         return [reply]
 
     def _forget(self, profile: Profile) -> list[Reply]:

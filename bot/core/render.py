@@ -55,13 +55,16 @@ def answer_reply(
     return Reply("\n".join(parts), tuple(buttons))
 
 
-def suggestions_reply(knowledge: Knowledge, candidates: tuple[Candidate, ...], lang: str) -> Reply:
+def suggestions_reply(
+    knowledge: Knowledge, candidates: tuple[Candidate, ...], lang: str, *, none_data: str = "human"
+) -> Reply:
+    """ "Did you mean" buttons; "none of these" asks a person (with the question, if possible)."""
     buttons = [
         Button(knowledge.intents[c.intent_id].title(lang), f"ask:{c.intent_id}")
         for c in candidates
         if c.intent_id in knowledge.intents
     ]
-    buttons.append(Button(t(lang, "none_of_these"), "human"))
+    buttons.append(Button(t(lang, "none_of_these"), none_data))
     return Reply(t(lang, "did_you_mean"), rows(buttons, 1))
 
 
