@@ -531,12 +531,10 @@ def _check_intent_refs(
     today: dt.date,
 ) -> None:
     what = f"intent '{intent.id}'"
-    for sid in intent.services:
-        if sid not in services:
-            rep.error(node.line_of("services"), f"{what}: reference to missing service '{sid}'")
-    for rid in intent.related:
-        if rid not in intents:
-            rep.error(node.line_of("related"), f"{what}: reference to missing intent '{rid}'")
+    for field, known, kind in (("services", services, "service"), ("related", intents, "intent")):
+        for ref in getattr(intent, field):
+            if ref not in known:
+                rep.error(node.line_of(field), f"{what}: reference to missing {kind} '{ref}'")
     ans_node = node["answers"]
     for code in intent.answers:
         if code != DEFAULT_ANSWER and code not in countries:

@@ -60,15 +60,18 @@ def parse_teams(
             response_hours=int(node.get("response_hours") or 48),
             fallback=bool(node.get("fallback", False)),
         )
-        for code in team.countries:
-            if code not in countries:
-                rep.error(node.line_of("countries"), f"{what}: unknown country '{code}'")
-        for city in team.cities:
-            if city not in cities:
-                rep.error(node.line_of("cities"), f"{what}: unknown city '{city}'")
-        for topic in team.topics:
-            if topic not in topics:
-                rep.error(node.line_of("topics"), f"{what}: unknown topic '{topic}'")
+        fields = (
+            ("country", "countries", countries),
+            ("city", "cities", cities),
+            ("topic", "topics", topics),
+        )
+        for kind, field, known in fields:
+            for value in getattr(team, field):
+                if value not in known:
+                    rep.error(
+                        node.line_of(field),
+                        f"{what}: unknown {kind} '{value}'",
+                    )
         if team.chat_id_env and not _ENV.match(team.chat_id_env):
             rep.error(node.line_of("chat_id_env"), f"{what}: not an environment variable name")
         if team.id in teams:
