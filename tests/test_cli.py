@@ -115,3 +115,21 @@ def test_run_without_token_explains_what_is_missing(tmp_path: Path) -> None:
     done = run(["run"], tmp_path)
     assert done.returncode == 2
     assert "TELEGRAM_BOT_TOKEN" in done.stderr
+
+
+def test_terminal_demo_plays_both_sides_of_a_ticket(tmp_path: Path) -> None:
+    script = (
+        "/human\nIs there a choir for beginners in Turku?\n1\n"
+        "/as provider\n/reply 1 Try the adult education centre.\n3\n/as user\n/tickets\n"
+    )
+    done = run(
+        ["chat", "--country", "FI", "--lang", "en"], tmp_path, script, knowledge=ROOT / "knowledge"
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "Sent! Your question is ticket #1" in out
+    assert "── to the provider group ──" in out and "Ticket #1" in out
+    assert "Try the adult education centre." in out and "Delivered to the user (#1)" in out
+    assert "#1 · answered" in out
+    suggestions = run(["knowledge", "suggestions"], tmp_path)
+    assert suggestions.returncode == 0 and "version: 1" in suggestions.stdout

@@ -426,3 +426,43 @@ async def test_forget_erases_ticket_messages_and_tells_the_providers(bot: Harnes
         )
     await bot.provider_replies("Another answer", reply_to=post_id, message_id=9701)
     assert "the user erased their data" in bot.sent_to(FI_GROUP)[-1]["text"]
+
+
+def test_housekeeping_sends_what_a_crash_left_unsent(tmp_path: Path) -> None:
+    store = Store(open_database(tmp_path / "bot.db"), clock=lambda: NOW)
+    store.save_profile(Profile(user_id=USER, lang="en", country="FI"))
+    assistant = Assistant(
+        KnowledgeHolder(SHIPPED_KNOWLEDGE),
+        store,
+        clock=lambda: NOW,
+        provider_chats={"fi-advisers": FI_GROUP},
+    )
+    tickets = assistant.escalation.tickets
+    # The process died after the ticket insert, before the post to the providers ...
+    ticket, _ = tickets.create(
+        source_key="c:1",
+        user_id=USER,
+        team_id="fi-advisers",
+        chat_id=FI_GROUP,
+        urgent=0,
+        question="Where to buy skis?",
+        lang="en",
+        country="FI",
+    )
+    later = NOW + dt.timedelta(minutes=5)
+    (post,) = assistant.escalation.maintenance(later)
+    assert post.chat_id == FI_GROUP and "Where to buy skis?" in post.text and post.tag == "tpost:1"
+    assistant.escalation.sent(post.tag, FI_GROUP, 555, None)
+    # ... and after a provider's reply was stored, before it was relayed to the user.
+    tickets.add_message(
+        ticket["id"],
+        source_key="m:x",
+        direction="provider",
+        text="At Stadium.",
+        source_chat_id=FI_GROUP,
+        source_message_id=556,
+    )
+    relays = [r for r in assistant.escalation.maintenance(later) if r.chat_id == USER]
+    assert len(relays) == 1 and "At Stadium." in relays[0].text
+    assistant.escalation.sent(relays[0].tag, USER, 77, None)
+    assert [r for r in assistant.escalation.maintenance(later) if r.chat_id == USER] == []

@@ -27,6 +27,7 @@ STATE_CONSENT = "ticket_consent"  # draft shown, waiting for "send" / "cancel"
 STATE_ADD = "ticket_add"  # a message written while a ticket is open, waiting for "add" / "bot"
 REANNOUNCE_HOURS = 4
 STALE_DAYS = 14
+UNSENT_GRACE = dt.timedelta(minutes=1)
 
 
 def safety_signal(knowledge: Knowledge, text: str) -> str | None:
@@ -581,9 +582,29 @@ class Escalation:
 
     # --- housekeeping -----------------------------------------------------------------------
 
+    def _unsent(self, now: dt.datetime) -> list[Reply]:
+        """Posts and relays stored but not confirmed as sent for a minute: send them again."""
+        cutoff = (now - UNSENT_GRACE).isoformat()
+        replies = []
+        for ticket in self.tickets.all_open():
+            if ticket["post_message_id"] is None and ticket["created_at"] <= cutoff:
+                team = self._knowledge().teams.get(ticket["team_id"])
+                if team is not None:
+                    signal = safety_signal(self._knowledge(), ticket["question"])
+                    replies.append(self._ticket_post(ticket, team, signal))
+            for message in self.tickets.messages(ticket["id"]):
+                if (
+                    message["direction"] == "provider"
+                    and message["status"] == "pending"
+                    and message["created_at"] <= cutoff
+                ):
+                    replies.append(self._relay(ticket, message))
+        return replies
+
     def maintenance(self, now: dt.datetime) -> list[Reply]:
-        """Re-announce unclaimed tickets; close stale ones politely. Run by a periodic job."""
-        replies: list[Reply] = []
+        """Run by a periodic job: finish what a crash interrupted (ticket posts and relayed
+        answers never sent), re-announce unclaimed tickets, close stale ones politely."""
+        replies = self._unsent(now)
         for ticket in self.tickets.all_open():
             created = dt.datetime.fromisoformat(ticket["created_at"])
             messages = self.tickets.messages(ticket["id"])
