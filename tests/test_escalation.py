@@ -466,3 +466,18 @@ def test_housekeeping_sends_what_a_crash_left_unsent(tmp_path: Path) -> None:
     assert len(relays) == 1 and "At Stadium." in relays[0].text
     assistant.escalation.sent(relays[0].tag, USER, 77, None)
     assert [r for r in assistant.escalation.maintenance(later) if r.chat_id == USER] == []
+
+
+async def test_long_overdue_task_asks_a_person_in_one_tap(bot: Harness) -> None:
+    profile = bot.store.get_profile(USER)
+    bot.store.save_profile(Profile(**(profile.__dict__ | {"arrival_date": dt.date(2026, 10, 1)})))
+    bot.assistant.replan(bot.store.get_profile(USER))
+    overdue = next(r for r in bot.store.tasks_of(USER) if r["due_date"] < "2026-11-15")
+    await bot.user_presses(f"ck:o:{overdue['task_id']}")
+    card = bot.sent_to(USER)[-1]
+    assert f"esc:t:{overdue['task_id']}" in bot.buttons(card)
+    await bot.user_presses(f"esc:t:{overdue['task_id']}")
+    consent = bot.sent_to(USER)[-1]
+    assert "I need help with this task from my checklist" in consent["text"]
+    await bot.user_presses("esc:send")
+    assert "I need help with this task" in bot.sent_to(FI_GROUP)[-1]["text"]

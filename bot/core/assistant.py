@@ -229,6 +229,12 @@ class Assistant:
             return esc.cancel(profile)
         if rest in ("send", "name"):
             return esc.create(profile, self._current, with_name=rest == "name") or None
+        if rest.startswith("t:"):  # one tap from a long-overdue task
+            item = next((v for v in self._views(profile) if v.task_id == rest[2:]), None)
+            if item is None:
+                return None
+            question = t(profile.lang, "task_help_question", title=item.title)
+            return esc.consent(profile, question) or self._human(profile)
         if rest.startswith("q:") and rest[2:].isdigit():
             question = self.store.question(int(rest[2:]))
             if question is None or question["user_id"] != profile.user_id:

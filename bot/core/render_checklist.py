@@ -81,7 +81,7 @@ def task_reply(item: TaskView, lang: str, today: dt.date, *, overdue_help_days: 
     late = (today - due).days if due and item.status == "open" else 0
     if late >= overdue_help_days:
         lines += ["", t(lang, "overdue_help", days=late)]
-        buttons.append((Button(t(lang, "talk_to_person"), "human"),))
+        buttons.append((Button(t(lang, "talk_to_person"), f"esc:t:{tid}"),))
     hide = (
         Button(t(lang, "task_show"), f"ck:u:{tid}")
         if item.status == "hidden"
