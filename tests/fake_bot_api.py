@@ -1,0 +1,124 @@
+"""A minimal Bot API server on 127.0.0.1 for process-level smoke tests (stdlib only).
+
+It answers the methods `softlanding run` calls at start-up and in a simple conversation:
+getMe, deleteWebhook, setMyCommands, getUpdates (serving queued updates, confirming by offset)
+and sendMessage (recorded). Everything else answers `true`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+BOT = {
+    "id": 999,
+    "is_bot": True,
+    "first_name": "Soft Landing",
+    "username": "softlanding_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+
+
+class FakeBotAPI:
+    def __init__(self) -> None:
+        self.updates: list[dict[str, Any]] = []
+        self.sent: list[dict[str, Any]] = []
+        self.methods: list[str] = []
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}/bot"
+
+    def __enter__(self) -> FakeBotAPI:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def push_text(self, update_id: int, user_id: int, text: str) -> None:
+        message = {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "Ana", "language_code": "en"},
+            "text": text,
+        }
+        if text.startswith("/"):
+            message["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
+            ]
+        with self.lock:
+            self.updates.append({"update_id": update_id, "message": message})
+
+    def wait_for_sent(self, count: int, timeout: float = 20.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if len(self.sent) >= count:
+                    return list(self.sent)
+            time.sleep(0.05)
+        raise AssertionError(f"expected {count} messages, got {self.sent}")
+
+    def _answer(self, method: str, params: dict[str, Any]) -> Any:
+        with self.lock:
+            self.methods.append(method)
+            if method == "getMe":
+                return BOT
+            if method == "getUpdates":
+                offset = int(params.get("offset") or 0)
+                self.updates = [u for u in self.updates if u["update_id"] >= offset]
+                return list(self.updates)
+            if method == "sendMessage":
+                self.sent.append(params)
+                return {
+                    "message_id": 1000 + len(self.sent),
+                    "date": int(time.time()),
+                    "chat": {"id": int(params["chat_id"]), "type": "private"},
+                    "from": BOT,
+                    "text": params.get("text", ""),
+                }
+        return True
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode() if length else ""
+                ctype = self.headers.get("Content-Type", "")
+                if "json" in ctype and raw:
+                    params = json.loads(raw)
+                else:
+                    params = {k: v[0] for k, v in parse_qs(raw).items()}
+                for key, value in list(params.items()):
+                    if isinstance(value, str) and value[:1] in "[{":
+                        try:
+                            params[key] = json.loads(value)
+                        except json.JSONDecodeError:
+                            pass
+                method = self.path.rsplit("/", 1)[-1]
+                if method == "getUpdates" and not api.updates:
+                    time.sleep(0.2)  # a short long-poll
+                body = json.dumps({"ok": True, "result": api._answer(method, params)}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                return None
+
+        return Handler
