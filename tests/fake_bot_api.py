@@ -7,6 +7,7 @@ and sendMessage (recorded). Everything else answers `true`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -94,7 +95,7 @@ class FakeBotAPI:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode() if length else ""
                 ctype = self.headers.get("Content-Type", "")
@@ -104,10 +105,8 @@ class FakeBotAPI:
                     params = {k: v[0] for k, v in parse_qs(raw).items()}
                 for key, value in list(params.items()):
                     if isinstance(value, str) and value[:1] in "[{":
-                        try:
+                        with contextlib.suppress(json.JSONDecodeError):
                             params[key] = json.loads(value)
-                        except json.JSONDecodeError:
-                            pass
                 method = self.path.rsplit("/", 1)[-1]
                 if method == "getUpdates" and not api.updates:
                     time.sleep(0.2)  # a short long-poll
