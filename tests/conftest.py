@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from telegram.ext import Application
 
+from bot.config import Settings
 from bot.core.assistant import Assistant
 from bot.core.knowledge_holder import KnowledgeHolder
 from bot.storage import Store, open_database
+from bot.telegram_app import build_application
+from tests.telegram_recorder import RecordingRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_KNOWLEDGE = ROOT / "tests" / "fixtures" / "knowledge"
@@ -42,3 +47,15 @@ def shipped_holder() -> KnowledgeHolder:
     holder = KnowledgeHolder(SHIPPED_KNOWLEDGE)
     holder.reload()
     return holder
+
+
+@pytest.fixture
+async def app_and_calls(
+    assistant: Assistant,
+) -> AsyncIterator[tuple[Application, RecordingRequest]]:
+    recorder = RecordingRequest()
+    settings = Settings(bot_token="123:TEST", api_url="http://127.0.0.1:9/bot")
+    application = build_application(settings, assistant, updater=False, request=recorder)
+    await application.initialize()
+    yield application, recorder
+    await application.shutdown()

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from telegram import Update
 from telegram.ext import Application
 
-from bot.config import Settings
-from bot.core.assistant import Assistant
 from bot.storage import Profile, Store
-from bot.telegram_app import build_application, split_text
-from tests.telegram_recorder import RecordingRequest, callback_update, message_update
-
-
-@pytest.fixture
-async def app_and_calls(
-    assistant: Assistant,
-) -> AsyncIterator[tuple[Application, RecordingRequest]]:
-    recorder = RecordingRequest()
-    settings = Settings(bot_token="123:TEST", api_url="http://127.0.0.1:9/bot")
-    application = build_application(settings, assistant, updater=False, request=recorder)
-    await application.initialize()
-    yield application, recorder
-    await application.shutdown()
+from bot.telegram_app import split_text
+from tests.telegram_recorder import callback_update, message_update
 
 
 async def feed(application: Application, payload: dict[str, Any]) -> None:
