@@ -47,6 +47,9 @@ class Settings:
     provider_ids: frozenset[int] = field(default_factory=frozenset)
     ticket_reannounce_hours: int = 4
     ticket_stale_days: int = 14
+    flood_limit: int = 20
+    flood_window_seconds: int = 10
+    retention_days: int = 365
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -69,6 +72,9 @@ class Settings:
             provider_ids=_ids(env.get("PROVIDER_IDS", "")),
             ticket_reannounce_hours=_int(env, "TICKET_REANNOUNCE_HOURS", 4),
             ticket_stale_days=_int(env, "TICKET_STALE_DAYS", 14),
+            flood_limit=_int(env, "FLOOD_LIMIT", 20),
+            flood_window_seconds=_int(env, "FLOOD_WINDOW_SECONDS", 10),
+            retention_days=_int(env, "RETENTION_DAYS", 365),
         )
 
     def provider_chats(self, teams: Iterable[Team]) -> dict[str, int]:

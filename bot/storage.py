@@ -516,3 +516,28 @@ class Store:
             self.db["processed_updates"].upsert(
                 {"update_id": update_id, "processed_at": self._now()}, pk="update_id"
             )
+
+    # --- retention ---------------------------------------------------------------------------
+
+    def apply_retention(self, days: int) -> int:
+        """Blank the texts of questions, and of messages of finished tickets, older than `days`.
+
+        The rows stay (statistics need outcome, intent and dates); the words people wrote go.
+        """
+        cutoff = (self.clock() - dt.timedelta(days=days)).isoformat()
+        done = "('closed', 'cancelled', 'spam', 'erased')"
+        with self.db.conn:
+            changed = self.db.execute(
+                "UPDATE questions SET text = '' WHERE created_at < ? AND text != ''", [cutoff]
+            ).rowcount
+            changed += self.db.execute(
+                "UPDATE ticket_messages SET text = '' WHERE created_at < ? AND text != '' AND "
+                f"ticket_id IN (SELECT id FROM tickets WHERE status IN {done})",
+                [cutoff],
+            ).rowcount
+            changed += self.db.execute(
+                f"UPDATE tickets SET question = '', user_label = NULL WHERE created_at < ? "
+                f"AND question != '' AND status IN {done}",
+                [cutoff],
+            ).rowcount
+        return changed

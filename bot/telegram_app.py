@@ -6,6 +6,7 @@ replies. Business logic lives in `bot.core`.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import logging
 import traceback
@@ -21,7 +22,7 @@ from telegram import (
     User,
 )
 from telegram.constants import ChatType, MessageLimit
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -37,7 +38,8 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.config import Settings
-from bot.core.assistant import COMMANDS, Assistant
+from bot.core.assistant import ADMIN_COMMANDS, COMMANDS, Assistant
+from bot.core.flood import FloodGate
 from bot.core.knowledge_holder import KnowledgeError, KnowledgeHolder
 from bot.core.replies import Incoming, Reply
 from bot.i18n import LANGUAGES, catalogue, t
@@ -191,6 +193,22 @@ async def on_group_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await send_replies(context, incoming.chat_id, _assistant(context).handle(incoming))
 
 
+async def flood_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A user sending dozens of messages a second is slowed down with one polite note."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None or chat.type != ChatType.PRIVATE:
+        return
+    gate: FloodGate = context.application.bot_data["flood"]
+    allowed, warn = gate.check(user.id)
+    if allowed:
+        return
+    if warn:
+        profile = _assistant(context).store.get_profile(user.id)
+        await context.bot.send_message(chat.id, t(profile.lang if profile else "en", "slow_down"))
+    raise ApplicationHandlerStop
+
+
 async def skip_seen_updates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Telegram may deliver an update again after a crash: handle each update id once."""
     if _assistant(context).store.update_seen(update.update_id):
@@ -265,9 +283,33 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_replies(context, chat_id, _assistant(context).handle(incoming))
 
 
+ADMIN_ALERT_INTERVAL = dt.timedelta(minutes=1)
+
+
+async def alert_admins(context: ContextTypes.DEFAULT_TYPE, error: BaseException | None) -> None:
+    """One short note to admins at most once a minute: the error type only, no user data."""
+    assistant = _assistant(context)
+    last = context.application.bot_data.get("last_alert")
+    now = assistant.clock()
+    if not assistant.admin_ids or (last and now - last < ADMIN_ALERT_INTERVAL):
+        return
+    context.application.bot_data["last_alert"] = now
+    note = f"⚠️ Soft Landing: unexpected {type(error).__name__}; see the logs at {now:%H:%M} UTC."
+    for admin in assistant.admin_ids:
+        try:
+            await context.bot.send_message(admin, note[: MessageLimit.MAX_TEXT_LENGTH])
+        except TelegramError as exc:
+            log.warning("could not alert admin %s: %s", admin, exc)
+
+
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log with the traceback first; then tell the user something short and kind."""
     log.error("error while handling an update", exc_info=context.error)
+    if not isinstance(context.error, (Forbidden, NetworkError)):
+        try:
+            await alert_admins(context, context.error)
+        except Exception:
+            log.warning("admin alert failed")
     if isinstance(context.error, Forbidden):
         return  # the user blocked the bot; nothing to tell them
     if isinstance(update, Update) and update.effective_chat and update.effective_user:
@@ -307,6 +349,15 @@ async def ticket_housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_replies(context, replies[0].chat_id or 0, replies)
 
 
+async def apply_retention(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Daily: blank question and ticket texts older than RETENTION_DAYS."""
+    assistant = _assistant(context)
+    days = context.application.bot_data["retention_days"]
+    changed = assistant.store.apply_retention(days)
+    context.application.bot_data["flood"].forget_idle()
+    log.info("retention: %d texts older than %d days removed", changed, days)
+
+
 async def post_init(application: Application) -> None:
     """Start-up work: the command menu in each language."""
     commands = COMMANDS
@@ -343,10 +394,12 @@ def build_application(
     application = builder.build()
     application.bot_data["assistant"] = assistant
     # Group -1: drop updates already processed (redelivery); group 1: remember them as done.
+    application.bot_data["flood"] = FloodGate(settings.flood_limit, settings.flood_window_seconds)
+    application.add_handler(TypeHandler(Update, flood_guard), group=-2)
     application.add_handler(TypeHandler(Update, skip_seen_updates), group=-1)
     application.add_handler(TypeHandler(Update, mark_update_done), group=1)
     application.add_handler(
-        CommandHandler(list(COMMANDS), on_command, filters=PRIVATE & NEW_MESSAGE)
+        CommandHandler([*COMMANDS, *ADMIN_COMMANDS], on_command, filters=PRIVATE & NEW_MESSAGE)
     )
     application.add_handler(MessageHandler(filters.COMMAND & PRIVATE & NEW_MESSAGE, on_command))
     application.add_handler(CallbackQueryHandler(on_button))
@@ -372,6 +425,10 @@ def build_application(
             first=30,
             name="tickets",
         )
+        application.bot_data["retention_days"] = settings.retention_days
+        application.job_queue.run_repeating(
+            apply_retention, interval=24 * 3600, first=60, name="retention"
+        )
     return application
 
 
@@ -384,6 +441,7 @@ def make_assistant(settings: Settings, holder: KnowledgeHolder, store: Store) ->
         reminder_days_ahead=settings.reminder_days_ahead,
         provider_chats=settings.provider_chats(holder.current.knowledge.teams.values()),
         provider_ids=settings.provider_ids,
+        admin_ids=settings.admin_ids,
     )
     assistant.escalation.reannounce_hours = settings.ticket_reannounce_hours
     assistant.escalation.stale_days = settings.ticket_stale_days

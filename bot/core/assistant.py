@@ -16,7 +16,7 @@ from bot.core.escalation import (
     safety_reply,
     safety_signal,
 )
-from bot.core.knowledge_holder import KnowledgeHolder
+from bot.core.knowledge_holder import KnowledgeError, KnowledgeHolder
 from bot.core.replies import Button, Incoming, Reply
 from bot.core.understanding import understand
 from bot.i18n import format_date, pick_language, t
@@ -37,10 +37,12 @@ COMMANDS = (
     "task",
     "reminders",
     "human",
+    "tickets",
     "privacy",
     "export",
     "forget",
 )
+ADMIN_COMMANDS = ("reload",)  # not in the public menu; refused politely for everyone else
 OVERDUE_HELP_DAYS = 5
 REMINDER_DAYS_AHEAD = 3
 # Re-plan the checklist when one of these profile fields changes.
@@ -68,7 +70,9 @@ class Assistant:
         reminder_days_ahead: int = REMINDER_DAYS_AHEAD,
         provider_chats: Mapping[str, int] | None = None,
         provider_ids: frozenset[int] = frozenset(),
+        admin_ids: frozenset[int] = frozenset(),
     ) -> None:
+        self.admin_ids = admin_ids
         self.holder = holder
         self.store = store
         self.clock = clock
@@ -129,6 +133,8 @@ class Assistant:
             return [onboarding.summary(profile, self.knowledge)]
         if name == "human":
             return self._human(profile)
+        if name == "reload":
+            return [self._reload(profile)]
         if name == "tickets":
             return [self.escalation.list_for(profile)]
         if name == "privacy":
@@ -207,6 +213,45 @@ class Assistant:
         if self.escalation.available(profile):
             reply = replace(reply, buttons=((Button(t(lang, "ask_person"), ask),), *reply.buttons))
         return [reply]
+
+    def _reload(self, profile: Profile) -> Reply:
+        """Admins: validate the knowledge on disk and swap it in; on errors keep the old one."""
+        if profile.user_id not in self.admin_ids:
+            return Reply(t(profile.lang, "admin_only"))
+        try:
+            problems = self.holder.reload()
+        except KnowledgeError as exc:
+            lines = [str(p) for p in exc.problems[:30]]
+            more = len(exc.problems) - len(lines)
+            text = (
+                t(profile.lang, "reload_failed", count=len(exc.problems))
+                + "\n\n"
+                + "\n".join(lines)
+            )
+            return Reply(text + (f"\n… +{more}" if more > 0 else ""))
+        replanned = self.replan_everyone()
+        knowledge = self.knowledge
+        return Reply(
+            t(
+                profile.lang,
+                "reload_done",
+                intents=len(knowledge.intents),
+                services=len(knowledge.services),
+                tasks=len(knowledge.tasks),
+                warnings=len(problems),
+                users=replanned,
+            )
+        )
+
+    def replan_everyone(self) -> int:
+        """After new templates: every user's checklist follows them, keeping what was done."""
+        count = 0
+        for row in self.store.db["users"].rows_where("country IS NOT NULL"):
+            profile = self.store.get_profile(row["id"])
+            if profile is not None:
+                self.replan(profile)
+                count += 1
+        return count
 
     def _forget(self, profile: Profile) -> list[Reply]:
         """Erase everything; providers see the user's open tickets marked as erased."""
