@@ -18,7 +18,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="softlanding", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("run", help="run the Telegram bot (long polling)")
+    run = sub.add_parser("run", help="run the Telegram bot (long polling, or --webhook)")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates on a webhook (WEBHOOK_URL, WEBHOOK_SECRET, ...)",
+    )
 
     chat = sub.add_parser("chat", help="chat with the assistant in the terminal, offline")
     chat.add_argument("--country", help="country code (FI, SE, EE, LV); skips onboarding")
@@ -57,9 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.command == "run":
-        from bot.telegram_app import run_polling
+        from bot.telegram_app import run_bot
 
-        return run_polling(settings)
+        return run_bot(settings, webhook=args.webhook)
     if args.command == "chat":
         return _chat(settings, args)
     if args.command == "knowledge" and args.knowledge_command == "suggestions":

@@ -50,6 +50,11 @@ class Settings:
     flood_limit: int = 20
     flood_window_seconds: int = 10
     retention_days: int = 365
+    webhook_url: str = ""  # the public https URL Telegram posts to (behind your reverse proxy)
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_path: str = "telegram"
+    webhook_secret: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -75,6 +80,11 @@ class Settings:
             flood_limit=_int(env, "FLOOD_LIMIT", 20),
             flood_window_seconds=_int(env, "FLOOD_WINDOW_SECONDS", 10),
             retention_days=_int(env, "RETENTION_DAYS", 365),
+            webhook_url=env.get("WEBHOOK_URL", "").strip(),
+            webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or "127.0.0.1",
+            webhook_port=_int(env, "WEBHOOK_PORT", 8443),
+            webhook_path=env.get("WEBHOOK_PATH", "").strip().strip("/") or "telegram",
+            webhook_secret=env.get("WEBHOOK_SECRET", "").strip(),
         )
 
     def provider_chats(self, teams: Iterable[Team]) -> dict[str, int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import logging
+import re
 import traceback
 
 from telegram import (
@@ -448,10 +449,16 @@ def make_assistant(settings: Settings, holder: KnowledgeHolder, store: Store) ->
     return assistant
 
 
-def run_polling(settings: Settings) -> int:
-    """`softlanding run`: load knowledge and database, then poll Telegram until stopped."""
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as a secret token
+
+
+def run_bot(settings: Settings, *, webhook: bool = False) -> int:
+    """`softlanding run`: load knowledge and database, then serve until SIGTERM/SIGINT."""
     if not settings.bot_token:
         log.error("TELEGRAM_BOT_TOKEN is not set; see .env.example (or try `softlanding chat`)")
+        return 2
+    if webhook and not (settings.webhook_url and _SECRET.match(settings.webhook_secret)):
+        log.error("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -)")
         return 2
     holder = KnowledgeHolder(settings.knowledge_dir)
     try:
@@ -463,22 +470,33 @@ def run_polling(settings: Settings) -> int:
     store = Store(open_database(settings.database_path))
     knowledge = holder.current.knowledge
     log.info(
-        "Soft Landing starting: mode=polling api=%s db=%s knowledge=%s (%d intents, %d services, "
-        "%d countries, %d warnings)",
+        "Soft Landing starting: mode=%s api=%s db=%s knowledge=%s (%d intents, %d services, "
+        "%d countries, %d checklist tasks, %d warnings)",
+        "webhook" if webhook else "polling",
         settings.api_url,
         settings.database_path,
         settings.knowledge_dir,
         len(knowledge.intents),
         len(knowledge.services),
         len(knowledge.countries),
+        len(knowledge.tasks),
         len(problems),
     )
-    assistant = Assistant(
-        holder,
-        store,
-        overdue_help_days=settings.overdue_help_days,
-        reminder_days_ahead=settings.reminder_days_ahead,
-    )
+    assistant = make_assistant(settings, holder, store)
+    teams = assistant.escalation.teams()
+    log.info("provider teams connected: %s", ", ".join(t.id for t in teams) or "none")
     application = build_application(settings, assistant)
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    if webhook:
+        # Telegram sends the secret in X-Telegram-Bot-Api-Secret-Token; PTB's webhook server
+        # answers 403 to any request without it.
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=settings.webhook_path,
+            secret_token=settings.webhook_secret,
+            webhook_url=settings.webhook_url,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0

@@ -41,3 +41,74 @@ def test_run_answers_over_http_and_stops_cleanly_on_sigterm(tmp_path: Path) -> N
         assert process.returncode == 0, output
         assert "Soft Landing starting: mode=polling" in output
         assert "setMyCommands" in api.methods and "getMe" in api.methods
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _post(url: str, payload: dict, secret: str | None) -> int:
+    import json
+    import urllib.error
+    import urllib.request
+
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    request = urllib.request.Request(url, json.dumps(payload).encode(), headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_webhook_mode_checks_the_secret_token(tmp_path: Path) -> None:
+    import time
+
+    from tests.telegram_recorder import message_update
+
+    port = _free_port()
+    with FakeBotAPI() as api:
+        env = dict(
+            os.environ,
+            TELEGRAM_BOT_TOKEN="123:TEST",
+            TELEGRAM_API_URL=api.base_url,
+            DATABASE_PATH=str(tmp_path / "bot.db"),
+            WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
+            WEBHOOK_LISTEN="127.0.0.1",
+            WEBHOOK_PORT=str(port),
+            WEBHOOK_PATH="hook",
+            WEBHOOK_SECRET="s3cret-token",
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run", "--webhook"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        url = f"http://127.0.0.1:{port}/hook"
+        try:
+            deadline = time.monotonic() + 20
+            status = 0
+            while time.monotonic() < deadline and not status:
+                try:
+                    status = _post(url, message_update(1, 42, "/help"), "wrong")
+                except OSError:  # not listening yet
+                    time.sleep(0.2)
+            assert status == 403
+            assert _post(url, message_update(2, 42, "/help"), None) == 403
+            assert _post(url, message_update(3, 42, "/help"), "s3cret-token") == 200
+            sent = api.wait_for_sent(1)
+            assert len(sent) == 1 and "/checklist" in sent[0]["text"]
+        finally:
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=30)
+        assert "mode=webhook" in output
+        assert "setWebhook" in api.methods
