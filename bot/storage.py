@@ -213,10 +213,16 @@ def _migration_003_tickets(db: sqlite_utils.Database) -> None:
     db["processed_updates"].create({"update_id": int, "processed_at": str}, pk="update_id")
 
 
+def _migration_004_journal(db: sqlite_utils.Database) -> None:
+    # Every update fetched from Telegram, written before Telegram is told it was received.
+    db["journal"].create({"update_id": int, "payload": str, "received_at": str}, pk="update_id")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _migration_001_initial),
     ("002_checklists", _migration_002_checklists),
     ("003_tickets", _migration_003_tickets),
+    ("004_journal", _migration_004_journal),
 ]
 
 
@@ -541,3 +547,36 @@ class Store:
                 [cutoff],
             ).rowcount
         return changed
+
+    # --- the update journal ------------------------------------------------------------------
+
+    def journal_updates(self, payloads: list[tuple[int, str]]) -> None:
+        """Durably record fetched updates (one transaction) before they are confirmed."""
+        now = self._now()
+        with self.db.conn:
+            self.db["journal"].insert_all(
+                ({"update_id": u, "payload": p, "received_at": now} for u, p in payloads),
+                pk="update_id",
+                ignore=True,
+            )
+
+    def unfinished_updates(self) -> list[tuple[int, str]]:
+        """Journalled updates that were never processed to the end, oldest first."""
+        rows = self.db.execute(
+            "SELECT update_id, payload FROM journal WHERE update_id NOT IN "
+            "(SELECT update_id FROM processed_updates) ORDER BY update_id"
+        ).fetchall()
+        return [(row[0], row[1]) for row in rows]
+
+    def next_offset(self) -> int | None:
+        row = self.db.execute("SELECT MAX(update_id) FROM journal").fetchone()
+        return row[0] + 1 if row and row[0] is not None else None
+
+    def prune_journal(self, keep_days: int = 7) -> None:
+        cutoff = (self.clock() - dt.timedelta(days=keep_days)).isoformat()
+        with self.db.conn:
+            self.db.execute(
+                "DELETE FROM journal WHERE received_at < ? AND update_id IN "
+                "(SELECT update_id FROM processed_updates)",
+                [cutoff],
+            )

@@ -43,7 +43,9 @@ from bot.core.assistant import ADMIN_COMMANDS, COMMANDS, Assistant
 from bot.core.flood import FloodGate
 from bot.core.knowledge_holder import KnowledgeError, KnowledgeHolder
 from bot.core.replies import Incoming, Reply
+from bot.faults import fault_point
 from bot.i18n import LANGUAGES, catalogue, t
+from bot.polling import run_journalled_polling
 from bot.storage import Store, open_database
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,13 @@ async def send_replies(
         else:
             follow = []
             if reply.tag and message is not None:
+                fault_point(
+                    "after-group-post"
+                    if reply.tag.startswith("tpost")
+                    else "after-relay"
+                    if reply.tag.startswith("relay")
+                    else "none"
+                )
                 follow = assistant.escalation.sent(
                     reply.tag, message.chat.id, message.message_id, message.message_thread_id
                 )
@@ -158,7 +167,14 @@ def _sender_name(user: User) -> str:
     return f"{user.full_name} (@{user.username})" if user.username else user.full_name
 
 
-def _group_incoming(update: Update, kind: str) -> Incoming | None:
+def _own_text(message: Message | None, bot_id: int) -> str:
+    """The text of a replied-to message if the bot wrote it (never a user's forwarded text)."""
+    if message is None or message.from_user is None or message.from_user.id != bot_id:
+        return ""
+    return message.text or ""
+
+
+def _group_incoming(update: Update, kind: str, context_bot_id: int = 0) -> Incoming | None:
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None:
@@ -174,6 +190,7 @@ def _group_incoming(update: Update, kind: str) -> Incoming | None:
         chat_id=message.chat.id,
         message_id=message.message_id,
         reply_to=message.reply_to_message.message_id if message.reply_to_message else None,
+        reply_to_text=_own_text(message.reply_to_message, context_bot_id),
         thread_id=message.message_thread_id if message.is_topic_message else None,
         sender_name=_sender_name(user),
         source_key=f"m:{message.chat.id}:{message.message_id}",
@@ -182,14 +199,14 @@ def _group_incoming(update: Update, kind: str) -> Incoming | None:
 
 async def on_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A message in a group: providers answer tickets by replying (other groups ignored)."""
-    incoming = _group_incoming(update, "text")
+    incoming = _group_incoming(update, "text", context.bot.id)
     if incoming is not None:
         await send_replies(context, incoming.chat_id, _assistant(context).handle(incoming))
 
 
 async def on_group_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A provider edited an answer: the copy in the user's chat is edited too."""
-    incoming = _group_incoming(update, "edit")
+    incoming = _group_incoming(update, "edit", context.bot.id)
     if incoming is not None:
         await send_replies(context, incoming.chat_id, _assistant(context).handle(incoming))
 
@@ -485,8 +502,9 @@ def run_bot(settings: Settings, *, webhook: bool = False) -> int:
     assistant = make_assistant(settings, holder, store)
     teams = assistant.escalation.teams()
     log.info("provider teams connected: %s", ", ".join(t.id for t in teams) or "none")
-    application = build_application(settings, assistant)
+    application = build_application(settings, assistant, updater=False)
     if webhook:
+        application = build_application(settings, assistant)
         # Telegram sends the secret in X-Telegram-Bot-Api-Secret-Token; PTB's webhook server
         # answers 403 to any request without it.
         application.run_webhook(
@@ -498,5 +516,5 @@ def run_bot(settings: Settings, *, webhook: bool = False) -> int:
             allowed_updates=Update.ALL_TYPES,
         )
     else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        run_journalled_polling(application, store)
     return 0

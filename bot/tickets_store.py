@@ -32,6 +32,10 @@ class TicketStore:
             )
         return self.get(int(table.last_pk)), True
 
+    def by_source(self, source_key: str) -> dict[str, Any] | None:
+        rows = list(self.db["tickets"].rows_where("source_key = ?", [source_key]))
+        return rows[0] if rows else None
+
     def get(self, ticket_id: int) -> dict[str, Any] | None:
         rows = list(self.db["tickets"].rows_where("id = ?", [ticket_id]))
         return rows[0] if rows else None

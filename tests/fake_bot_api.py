@@ -62,6 +62,23 @@ class FakeBotAPI:
         with self.lock:
             self.updates.append({"update_id": update_id, "message": message})
 
+    def push(self, update: dict[str, Any]) -> None:
+        with self.lock:
+            self.updates.append(update)
+
+    def sent_to(self, chat_id: int) -> list[dict[str, Any]]:
+        with self.lock:
+            return [p for p in self.sent if int(p["chat_id"]) == chat_id]
+
+    def wait_until(self, check: Any, timeout: float = 30.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = check()
+            if result:
+                return result
+            time.sleep(0.05)
+        raise AssertionError(f"timed out; sent so far: {self.sent}")
+
     def wait_for_sent(self, count: int, timeout: float = 20.0) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -81,11 +98,13 @@ class FakeBotAPI:
                 self.updates = [u for u in self.updates if u["update_id"] >= offset]
                 return list(self.updates)
             if method == "sendMessage":
-                self.sent.append(params)
+                message_id = 1001 + len(self.sent)
+                chat_id = int(params["chat_id"])
+                self.sent.append(params | {"message_id": message_id})
                 return {
-                    "message_id": 1000 + len(self.sent),
+                    "message_id": message_id,
                     "date": int(time.time()),
-                    "chat": {"id": int(params["chat_id"]), "type": "private"},
+                    "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
                     "from": BOT,
                     "text": params.get("text", ""),
                 }

@@ -103,6 +103,7 @@ def message_update(
     reply_to: int | None = None,
     message_id: int | None = None,
     edited: bool = False,
+    reply_to_text: str = "…",
 ) -> dict[str, Any]:
     chat = {"id": chat_id or (user_id if chat_type == "private" else -100123), "type": chat_type}
     if chat_type != "private":
@@ -127,7 +128,7 @@ def message_update(
             "date": int(time.time()),
             "chat": chat,
             "from": BOT_USER,
-            "text": "…",
+            "text": reply_to_text,
         }
     if edited:
         message["edit_date"] = int(time.time())

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.core.knowledge_holder import KnowledgeHolder
 from bot.core.replies import Button, Incoming, Reply
+from bot.faults import fault_point
 from bot.i18n import t
 from bot.knowledge.model import Knowledge, Team
 from bot.matching.normalize import normalize
@@ -28,6 +29,7 @@ STATE_ADD = "ticket_add"  # a message written while a ticket is open, waiting fo
 REANNOUNCE_HOURS = 4
 STALE_DAYS = 14
 UNSENT_GRACE = dt.timedelta(minutes=1)
+_TICKET_REF = re.compile(r"Ticket #(\d+)")
 
 
 def safety_signal(knowledge: Knowledge, text: str) -> str | None:
@@ -172,6 +174,16 @@ class Escalation:
 
     def create(self, profile: Profile, incoming: Incoming, *, with_name: bool) -> list[Reply]:
         """Open the ticket (once per button press, however often it is delivered)."""
+        done = self.tickets.by_source(incoming.source_key) if incoming.source_key else None
+        if done is not None:  # the same press again (a replay after a crash): finish its work
+            team = self._knowledge().teams.get(done["team_id"])
+            if done["post_message_id"] is None and team is not None:
+                return [
+                    self._ticket_post(
+                        done, team, safety_signal(self._knowledge(), done["question"])
+                    )
+                ]
+            return []
         question = profile.draft_text
         if profile.onboarding_step != STATE_CONSENT or not question:
             return []
@@ -194,6 +206,7 @@ class Escalation:
             topic=self._topic(question),
             user_label=incoming.sender_name if with_name and incoming.sender_name else None,
         )
+        fault_point("after-ticket-insert")
         self.store.update_profile(
             profile, onboarding_step=None, draft_text=None, active_ticket=ticket["id"]
         )
@@ -387,6 +400,14 @@ class Escalation:
         ticket_id = None
         if incoming.reply_to is not None:
             ticket_id = self.tickets.ticket_of_group_message(chat, incoming.reply_to)
+        if ticket_id is None and incoming.reply_to_text:
+            # The post was sent but the crash came before we stored its id: it still says
+            # "Ticket #N" (our own text in our own message, not forwarding metadata).
+            found = _TICKET_REF.search(incoming.reply_to_text)
+            candidate = self.tickets.get(int(found.group(1))) if found else None
+            if candidate is not None and candidate["chat_id"] == chat:
+                ticket_id = candidate["id"]
+                self.tickets.map_group_message(chat, incoming.reply_to, ticket_id)
         if ticket_id is None and incoming.thread_id is not None:
             rows = list(
                 self.store.db["tickets"].rows_where(
@@ -429,6 +450,7 @@ class Escalation:
             source_chat_id=incoming.chat_id,
             source_message_id=incoming.message_id,
         )
+        fault_point("after-provider-reply")
         if not new and message["status"] == "delivered":
             return []  # the same update again: already relayed
         self.tickets.map_group_message(incoming.chat_id, incoming.message_id, ticket["id"])

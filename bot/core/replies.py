@@ -46,6 +46,7 @@ class Incoming:
     chat_id: int | None = None  # a group's id; None for the user's private chat
     message_id: int | None = None
     reply_to: int | None = None  # the message this one replies to (in groups)
+    reply_to_text: str = ""  # that message's text, when it is one of the bot's own
     thread_id: int | None = None
     sender_name: str = ""  # shown to providers only when the user agrees
     source_key: str = ""  # stable id of the update (for idempotent processing)
