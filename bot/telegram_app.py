@@ -6,11 +6,13 @@ replies. Business logic lives in `bot.core`.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import html
 import logging
 import re
 import traceback
+from collections.abc import Awaitable, Callable
 
 from telegram import (
     BotCommand,
@@ -23,7 +25,7 @@ from telegram import (
     User,
 )
 from telegram.constants import ChatType, MessageLimit
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -89,7 +91,7 @@ async def send_replies(
     for reply in replies:
         target = reply.chat_id if reply.chat_id is not None else chat_id
         try:
-            message = await _send_one(context, target, reply)
+            message = await _with_retries(lambda r=reply, c=target: _send_one(context, c, r))
         except Forbidden:
             assistant.store.mark_inactive(target)
             follow = assistant.escalation.failed(reply.tag, blocked=True) if reply.tag else []
@@ -113,6 +115,23 @@ async def send_replies(
                 )
         if follow and depth < 2:
             await send_replies(context, chat_id, follow, depth=depth + 1)
+
+
+SEND_ATTEMPTS = 4
+
+
+async def _with_retries(send: Callable[[], Awaitable[Message | None]]) -> Message | None:
+    """Retry network failures with exponential backoff (1, 2, 4 s). RetryAfter (429) is
+    honoured by python-telegram-bot's AIORateLimiter; Forbidden and BadRequest are final."""
+    for attempt in range(SEND_ATTEMPTS):
+        try:
+            return await send()
+        except (NetworkError, TimedOut) as exc:
+            if isinstance(exc, (BadRequest, Forbidden)) or attempt == SEND_ATTEMPTS - 1:
+                raise
+            log.warning("send failed (%s); retry %d", type(exc).__name__, attempt + 1)
+            await asyncio.sleep(2**attempt)
+    return None
 
 
 async def _send_one(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from telegram import Update
 from telegram.ext import Application
 
@@ -100,3 +101,33 @@ async def test_reminder_job_sends_digests_and_marks_blocked_users_inactive(
     assert store.get_profile(43).active is False
     await send_reminders(CallbackContext(application))  # same day: nothing again
     assert len([p for p in calls.sent() if p["chat_id"] == 42]) == 1
+
+
+async def test_network_errors_are_retried_and_bad_requests_are_not(monkeypatch) -> None:
+    from telegram.error import BadRequest, NetworkError
+
+    from bot import telegram_app
+
+    async def no_sleep(_: float) -> None:
+        return None
+
+    monkeypatch.setattr(telegram_app.asyncio, "sleep", no_sleep)
+    attempts = []
+
+    async def flaky():
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise NetworkError("connection reset")
+        return "sent"
+
+    assert await telegram_app._with_retries(flaky) == "sent"
+    assert len(attempts) == 3
+
+    async def refused():
+        attempts.append(1)
+        raise BadRequest("message is too long")
+
+    attempts.clear()
+    with pytest.raises(BadRequest):
+        await telegram_app._with_retries(refused)
+    assert len(attempts) == 1
