@@ -7,6 +7,7 @@ on the event loop. Every state change is committed before the caller replies to 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
@@ -218,11 +219,18 @@ def _migration_004_journal(db: sqlite_utils.Database) -> None:
     db["journal"].create({"update_id": int, "payload": str, "received_at": str}, pk="update_id")
 
 
+def _migration_005_idempotent_questions(db: sqlite_utils.Database) -> None:
+    # A question is recorded once per Telegram update, however often the update is processed.
+    db["questions"].add_column("source_key", str)
+    db["questions"].create_index(["source_key"], unique=True)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _migration_001_initial),
     ("002_checklists", _migration_002_checklists),
     ("003_tickets", _migration_003_tickets),
     ("004_journal", _migration_004_journal),
+    ("005_idempotent_questions", _migration_005_idempotent_questions),
 ]
 
 
@@ -340,7 +348,13 @@ class Store:
         outcome: str,
         intent: str | None,
         score: float,
+        source_key: str | None = None,
     ) -> int:
+        """Store an asked question; the same update (`source_key`) is stored only once."""
+        if source_key:
+            rows = list(self.db["questions"].rows_where("source_key = ?", [source_key]))
+            if rows:
+                return int(rows[0]["id"])
         with self.db.conn:
             table = self.db["questions"].insert(
                 {
@@ -352,6 +366,7 @@ class Store:
                     "intent": intent,
                     "score": score,
                     "created_at": self._now(),
+                    "source_key": source_key or None,
                 }
             )
         return int(table.last_pk)
@@ -445,7 +460,19 @@ class Store:
                     row |= {"status": "open", "custom": 0}
                 self.db["tasks"].upsert(row, pk=("user_id", "task_id"))
 
-    def add_custom_task(self, user_id: int, title: str, due: dt.date) -> str:
+    def add_custom_task(
+        self, user_id: int, title: str, due: dt.date, *, source_key: str | None = None
+    ) -> str:
+        """A task of the user's own; the same update (`source_key`) adds it only once."""
+        if source_key:
+            task_id = "my-" + hashlib.sha1(source_key.encode()).hexdigest()[:10]
+            with self.db.conn:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO tasks (user_id, task_id, due_date, status, title, "
+                    "custom, position) VALUES (?, ?, ?, 'open', ?, 1, 10000)",
+                    [user_id, task_id, due.isoformat(), title],
+                )
+            return task_id
         with self.db.conn:
             count = self.db.execute(
                 "SELECT COUNT(*) FROM tasks WHERE user_id = ? AND custom = 1", [user_id]

@@ -26,13 +26,20 @@ BOT = {
 }
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        return None  # a client killed mid-request (the crash tests do that on purpose)
+
+
 class FakeBotAPI:
     def __init__(self) -> None:
         self.updates: list[dict[str, Any]] = []
         self.sent: list[dict[str, Any]] = []
         self.methods: list[str] = []
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = _QuietServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
@@ -95,8 +102,10 @@ class FakeBotAPI:
                 return BOT
             if method == "getUpdates":
                 offset = int(params.get("offset") or 0)
-                self.updates = [u for u in self.updates if u["update_id"] >= offset]
-                return list(self.updates)
+                if offset:  # confirms (forgets) everything before it, as Telegram does
+                    self.updates = [u for u in self.updates if u["update_id"] >= offset]
+                limit = int(params.get("limit") or 100)
+                return self.updates[:limit]
             if method == "sendMessage":
                 message_id = 1001 + len(self.sent)
                 chat_id = int(params["chat_id"])

@@ -153,6 +153,11 @@ class Assistant:
 
     # --- text -------------------------------------------------------------------------------
 
+    def _source_key(self) -> str | None:
+        """The current update's stable id (empty for the terminal), for idempotent writes."""
+        current = getattr(self, "_current", None)
+        return current.source_key if current is not None and current.source_key else None
+
     def _human(self, profile: Profile) -> list[Reply]:
         """ "Talk to a person": a ticket to a provider team when one is connected."""
         if self.escalation.available(profile):
@@ -203,6 +208,7 @@ class Assistant:
             outcome=result.outcome,
             intent=result.intent_id if result.outcome == "answer" else None,
             score=result.score,
+            source_key=self._source_key(),
         )
         if result.outcome == "answer" and result.intent_id:
             return self._answer(profile, result.intent_id, question_id)
@@ -400,6 +406,7 @@ class Assistant:
             outcome="chosen",
             intent=intent_id,
             score=100.0,
+            source_key=self._source_key(),
         )
         return self._answer(profile, intent_id, question_id)
 
@@ -449,7 +456,7 @@ class Assistant:
         title = clean(title)[:200]
         if day is None or not title:
             return Reply(t(profile.lang, "task_usage"))
-        self.store.add_custom_task(profile.user_id, title, day)
+        self.store.add_custom_task(profile.user_id, title, day, source_key=self._source_key())
         return Reply(
             t(profile.lang, "task_added", title=title, date=format_date(profile.lang, day))
         )
