@@ -28,8 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fake_bot_api import FakeBotAPI  # noqa: E402
-from tests.telegram_recorder import callback_update, message_update  # noqa: E402
+from tests.fake_bot_api import FakeBotAPI
+from tests.telegram_recorder import callback_update, message_update
 
 QUESTIONS = [
     "how do I open a bank account?",
