@@ -41,7 +41,16 @@ async def fetch_batch(application: Application, store: Store, offset: int | None
         offset=offset, timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES
     )
     if updates:
-        store.journal_updates([(u.update_id, json.dumps(u.to_dict())) for u in updates])
+        store.journal_updates(
+            [
+                (
+                    u.update_id,
+                    u.effective_user.id if u.effective_user else None,
+                    json.dumps(u.to_dict()),
+                )
+                for u in updates
+            ]
+        )
         fault_point("after-journal")
     return list(updates)
 

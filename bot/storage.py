@@ -53,6 +53,7 @@ USER_TABLES: dict[str, str] = {
     "questions": "user_id",
     "tasks": "user_id",
     "digests": "user_id",
+    "journal": "user_id",
     "users": "id",
 }
 
@@ -225,12 +226,19 @@ def _migration_005_idempotent_questions(db: sqlite_utils.Database) -> None:
     db["questions"].create_index(["source_key"], unique=True)
 
 
+def _migration_006_journal_user(db: sqlite_utils.Database) -> None:
+    # Whose update it was: /forget deletes the user's journalled updates too.
+    db["journal"].add_column("user_id", int)
+    db["journal"].create_index(["user_id"])
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _migration_001_initial),
     ("002_checklists", _migration_002_checklists),
     ("003_tickets", _migration_003_tickets),
     ("004_journal", _migration_004_journal),
     ("005_idempotent_questions", _migration_005_idempotent_questions),
+    ("006_journal_user", _migration_006_journal_user),
 ]
 
 
@@ -577,15 +585,16 @@ class Store:
 
     # --- the update journal ------------------------------------------------------------------
 
-    def journal_updates(self, payloads: list[tuple[int, str]]) -> None:
-        """Durably record fetched updates (one transaction) before they are confirmed."""
+    def journal_updates(self, payloads: list[tuple[int, int | None, str]]) -> None:
+        """Durably record fetched updates (update id, user id, JSON) in one transaction,
+        before they are confirmed to Telegram."""
         now = self._now()
+        rows = (
+            {"update_id": u, "user_id": who, "payload": p, "received_at": now}
+            for u, who, p in payloads
+        )
         with self.db.conn:
-            self.db["journal"].insert_all(
-                ({"update_id": u, "payload": p, "received_at": now} for u, p in payloads),
-                pk="update_id",
-                ignore=True,
-            )
+            self.db["journal"].insert_all(rows, pk="update_id", ignore=True)
 
     def unfinished_updates(self) -> list[tuple[int, str]]:
         """Journalled updates that were never processed to the end, oldest first."""

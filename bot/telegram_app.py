@@ -391,6 +391,7 @@ async def apply_retention(context: ContextTypes.DEFAULT_TYPE) -> None:
     assistant = _assistant(context)
     days = context.application.bot_data["retention_days"]
     changed = assistant.store.apply_retention(days)
+    assistant.store.prune_journal()
     context.application.bot_data["flood"].forget_idle()
     log.info("retention: %d texts older than %d days removed", changed, days)
 

@@ -104,6 +104,13 @@ class TicketStore:
             self.db["ticket_messages"].rows_where("ticket_id = ?", [ticket_id], order_by="id")
         )
 
+    def pending_notices(self, older_than: str) -> list[dict[str, Any]]:
+        return list(
+            self.db["ticket_messages"].rows_where(
+                "direction = 'notice' AND status = 'pending' AND created_at <= ?", [older_than]
+            )
+        )
+
     def set_message(self, message_id: int, **fields: Any) -> None:
         with self.db.conn:
             self.db["ticket_messages"].update(message_id, fields)

@@ -191,14 +191,22 @@ def test_export_contains_everything_and_forget_erases_it(
     assistant: Assistant, store: Store
 ) -> None:
     set_profile(store, lang="en", country="FI")
+    store.journal_updates([(1, 7, '{"update_id": 1}'), (2, 8, '{"update_id": 2}')])
     say(assistant, "how do i open a bank account")
     press(assistant, "fb:up:1")
+    command(
+        assistant,
+        "task",
+    )
+    assistant.handle(Incoming(7, "command", "task", "2026-12-01 Call the landlord"))
     export = command(assistant, "export")[0].document
     data = json.loads(export.content)
     assert data["profile"]["country"] == "FI"
     assert data["questions"][0]["text"] == "how do i open a bank account"
     assert data["feedback"][0]["value"] == 1
+    assert data["checklist"][0]["title"] == "Call the landlord"
     assert "fg:yes" in datas(command(assistant, "forget"))
     assert "deleted" in text_of(press(assistant, "fg:yes"))
-    for table in ("users", "questions", "feedback"):
+    for table in ("users", "questions", "feedback", "tasks", "digests"):
         assert store.db[table].count == 0, table
+    assert [r["user_id"] for r in store.db["journal"].rows] == [8]  # only the other user's

@@ -481,3 +481,37 @@ async def test_long_overdue_task_asks_a_person_in_one_tap(bot: Harness) -> None:
     assert "I need help with this task from my checklist" in consent["text"]
     await bot.user_presses("esc:send")
     assert "I need help with this task" in bot.sent_to(FI_GROUP)[-1]["text"]
+
+
+def test_user_notices_are_kept_until_sent(tmp_path: Path) -> None:
+    store = Store(open_database(tmp_path / "bot.db"), clock=lambda: NOW)
+    store.save_profile(Profile(user_id=USER, lang="en", country="FI"))
+    assistant = Assistant(
+        KnowledgeHolder(SHIPPED_KNOWLEDGE),
+        store,
+        clock=lambda: NOW,
+        provider_chats={"fi-advisers": FI_GROUP},
+    )
+    escalation = assistant.escalation
+    escalation.tickets.create(
+        source_key="c:9",
+        user_id=USER,
+        team_id="fi-advisers",
+        chat_id=FI_GROUP,
+        urgent=0,
+        question="Q?",
+        lang="en",
+        country="FI",
+    )
+    escalation.sent("tpost:1", FI_GROUP, 600, None)
+    from bot.core.replies import Incoming
+
+    replies = escalation.group_button(Incoming(PROVIDER, "button", "tg:close:1", chat_id=FI_GROUP))
+    notice = next(r for r in replies if r.chat_id == USER)
+    assert "closed ticket #1" in notice.text and notice.tag.startswith("notice:")
+    # the process died before the notice went out: housekeeping sends it again
+    later = NOW + dt.timedelta(minutes=5)
+    again = [r for r in escalation.maintenance(later) if r.chat_id == USER]
+    assert [r.text for r in again] == [notice.text]
+    escalation.sent(again[0].tag, USER, 601, None)
+    assert [r for r in escalation.maintenance(later) if r.chat_id == USER] == []

@@ -369,6 +369,15 @@ class Escalation:
             reply_to=reply_to or ticket["post_message_id"],
         )
 
+    def _user_notice(self, ticket: dict[str, Any], owner: Profile, key: str) -> Reply:
+        """A notice to the user that must not be lost: stored with the ticket's messages (our
+        outbox) until the adapter reports it sent; housekeeping sends it again otherwise."""
+        text = t(owner.lang, key, id=ticket["id"])
+        message, _ = self.tickets.add_message(
+            ticket["id"], source_key=f"notice:{ticket['id']}:{key}", direction="notice", text=text
+        )
+        return Reply(text, chat_id=owner.user_id, tag=f"notice:{message['id']}")
+
     def list_for(self, profile: Profile) -> Reply:
         lang = profile.lang
         tickets = self.tickets.of_user(profile.user_id)
@@ -526,9 +535,7 @@ class Escalation:
             replies = [self._group_notice(ticket, t(GROUP_LANG, key, id=tid, name=name))]
             owner = self.store.get_profile(ticket["user_id"]) if ticket["user_id"] else None
             if action == "close" and owner is not None:
-                replies.append(
-                    Reply(t(owner.lang, "ticket_closed_by_team", id=tid), chat_id=owner.user_id)
-                )
+                replies.append(self._user_notice(ticket, owner, "ticket_closed_by_team"))
             return replies
         if action == "faq":
             answers = [
@@ -567,6 +574,8 @@ class Escalation:
         elif kind == "tgrp":
             ticket_id = int(rest.split(":")[0])
             self.tickets.map_group_message(chat_id, message_id, ticket_id)
+        elif kind == "notice":
+            self.tickets.set_message(int(rest), status="delivered", delivered_message_id=message_id)
         elif kind == "relay":
             message = self.tickets.message(int(rest))
             if message is None:
@@ -586,6 +595,9 @@ class Escalation:
 
     def failed(self, tag: str, *, blocked: bool) -> list[Reply]:
         kind, _, rest = tag.partition(":")
+        if kind == "notice":
+            self.tickets.set_message(int(rest), status="failed")
+            return []
         if kind != "relay":
             return []
         message = self.tickets.message(int(rest))
@@ -621,6 +633,12 @@ class Escalation:
                     and message["created_at"] <= cutoff
                 ):
                     replies.append(self._relay(ticket, message))
+        for message in self.tickets.pending_notices(cutoff):
+            ticket = self.tickets.get(message["ticket_id"])
+            if ticket and ticket["user_id"]:
+                replies.append(
+                    Reply(message["text"], chat_id=ticket["user_id"], tag=f"notice:{message['id']}")
+                )
         return replies
 
     def maintenance(self, now: dt.datetime) -> list[Reply]:
@@ -640,12 +658,7 @@ class Escalation:
                 )
                 owner = self.store.get_profile(ticket["user_id"]) if ticket["user_id"] else None
                 if owner:
-                    replies.append(
-                        Reply(
-                            t(owner.lang, "ticket_stale_closed", id=ticket["id"]),
-                            chat_id=owner.user_id,
-                        )
-                    )
+                    replies.append(self._user_notice(ticket, owner, "ticket_stale_closed"))
                 continue
             announced = dt.datetime.fromisoformat(ticket["announced_at"] or ticket["created_at"])
             if ticket["status"] == "open" and now - announced >= dt.timedelta(
