@@ -72,7 +72,8 @@ async def poll(application: Application, store: Store, stop: asyncio.Event) -> N
         try:
             updates = fetch.result()
         except RetryAfter as exc:
-            await asyncio.sleep(float(exc.retry_after))
+            wait = exc.retry_after  # seconds; a timedelta in later python-telegram-bot versions
+            await asyncio.sleep(wait.total_seconds() if hasattr(wait, "total_seconds") else wait)
             continue
         except (NetworkError, TimedOut) as exc:
             log.warning("getUpdates failed (%s); retrying in %.0f s", exc, backoff)

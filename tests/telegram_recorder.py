@@ -23,6 +23,7 @@ class RecordingRequest(BaseRequest):
         self._message_id = 100
         self.blocked: set[int] = set()  # chat ids that blocked the bot (403)
         self.results: list[Any] = []
+        self.rate_limited = 0  # answer this many sendMessage calls with 429 first
 
     @property
     def read_timeout(self) -> float | None:
@@ -47,6 +48,15 @@ class RecordingRequest(BaseRequest):
                     params[key] = value
         self.calls.append((name, params))
         self.results.append(None)
+        if name == "sendMessage" and self.rate_limited > 0:
+            self.rate_limited -= 1
+            body = {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 1",
+                "parameters": {"retry_after": 1},
+            }
+            return 429, json.dumps(body).encode()
         if params.get("chat_id") in self.blocked:
             body = {
                 "ok": False,

@@ -131,3 +131,17 @@ async def test_network_errors_are_retried_and_bad_requests_are_not(monkeypatch) 
     with pytest.raises(BadRequest):
         await telegram_app._with_retries(refused)
     assert len(attempts) == 1
+
+
+async def test_retry_after_from_telegram_is_honoured(app_and_calls, store: Store) -> None:
+    import time
+
+    application, calls = app_and_calls
+    store.save_profile(Profile(user_id=42, lang="en", country="FI"))
+    calls.rate_limited = 1
+    started = time.monotonic()
+    await feed(application, message_update(30, 42, "/help"))
+    attempts = [name for name, params in calls.calls if name == "sendMessage"]
+    assert len(attempts) == 2  # refused with 429, then sent after waiting
+    assert time.monotonic() - started >= 1.0
+    assert "/checklist" in calls.sent()[-1]["text"]
