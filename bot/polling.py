@@ -86,6 +86,27 @@ async def poll(application: Application, store: Store, stop: asyncio.Event) -> N
             offset = update.update_id + 1
 
 
+class JournallingQueue(asyncio.Queue):
+    """The application's update queue that journals each update before accepting it.
+
+    In webhook mode python-telegram-bot answers Telegram's POST only after `put` returns, so
+    Telegram is told "received" only once the update is in SQLite.
+    """
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store = store
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update):
+            user = item.effective_user
+            self.store.journal_updates(
+                [(item.update_id, user.id if user else None, json.dumps(item.to_dict()))]
+            )
+            fault_point("after-journal")
+        await super().put(item)
+
+
 def run_journalled_polling(application: Application, store: Store) -> None:
     """Run the application with `poll` until SIGTERM or SIGINT."""
 

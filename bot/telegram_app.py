@@ -47,7 +47,7 @@ from bot.core.knowledge_holder import KnowledgeError, KnowledgeHolder
 from bot.core.replies import Incoming, Reply
 from bot.faults import fault_point
 from bot.i18n import LANGUAGES, catalogue, t
-from bot.polling import run_journalled_polling
+from bot.polling import JournallingQueue, replay_unfinished, run_journalled_polling
 from bot.storage import Store, open_database
 
 log = logging.getLogger(__name__)
@@ -416,6 +416,7 @@ def build_application(
     *,
     updater: bool = True,
     request: BaseRequest | None = None,
+    update_queue: asyncio.Queue | None = None,
 ) -> Application:
     """Register every handler, in an order that matters (commands before the text catch-all)."""
     builder = (
@@ -427,6 +428,8 @@ def build_application(
     )
     if not updater:
         builder = builder.updater(None)
+    if update_queue is not None:
+        builder = builder.update_queue(update_queue)
     if request is not None:  # tests record calls at this seam
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()
@@ -489,6 +492,12 @@ def make_assistant(settings: Settings, holder: KnowledgeHolder, store: Store) ->
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as a secret token
 
 
+async def _replay_before_webhook(application: Application, store: Store) -> None:
+    """Webhook mode: process what a crash left journalled, before serving again."""
+    async with application:
+        await replay_unfinished(application, store)
+
+
 def run_bot(settings: Settings, *, webhook: bool = False) -> int:
     """`softlanding run`: load knowledge and database, then serve until SIGTERM/SIGINT."""
     if not settings.bot_token:
@@ -524,7 +533,8 @@ def run_bot(settings: Settings, *, webhook: bool = False) -> int:
     log.info("provider teams connected: %s", ", ".join(t.id for t in teams) or "none")
     application = build_application(settings, assistant, updater=False)
     if webhook:
-        application = build_application(settings, assistant)
+        application = build_application(settings, assistant, update_queue=JournallingQueue(store))
+        asyncio.run(_replay_before_webhook(application, store))
         # Telegram sends the secret in X-Telegram-Bot-Api-Secret-Token; PTB's webhook server
         # answers 403 to any request without it.
         application.run_webhook(

@@ -112,3 +112,45 @@ def test_webhook_mode_checks_the_secret_token(tmp_path: Path) -> None:
             output, _ = process.communicate(timeout=30)
         assert "mode=webhook" in output
         assert "setWebhook" in api.methods
+
+
+def test_webhook_update_is_journalled_before_telegram_gets_its_answer(tmp_path: Path) -> None:
+    import time
+
+    from tests.telegram_recorder import message_update
+
+    port = _free_port()
+    with FakeBotAPI() as api:
+        env = dict(
+            os.environ,
+            TELEGRAM_BOT_TOKEN="123:TEST",
+            TELEGRAM_API_URL=api.base_url,
+            DATABASE_PATH=str(tmp_path / "bot.db"),
+            WEBHOOK_PORT=str(port),
+            WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
+            WEBHOOK_SECRET="s3cret",
+            SOFTLANDING_FAULT="after-journal",
+            SOFTLANDING_FAULT_ONCE=str(tmp_path / "crashed"),
+        )
+        command = [sys.executable, "-m", "bot", "run", "--webhook"]
+        first = subprocess.Popen(
+            command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        url = f"http://127.0.0.1:{port}/telegram"
+        deadline = time.monotonic() + 20
+        while first.poll() is None and time.monotonic() < deadline:
+            try:
+                _post(url, message_update(1, 42, "/help"), "s3cret")
+            except OSError:  # not listening yet, or the process died mid-request
+                time.sleep(0.2)
+        assert first.wait(timeout=10) == 137  # died after the journal write, before answering
+        assert api.sent == []
+        second = subprocess.Popen(
+            command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            sent = api.wait_for_sent(1)
+            assert "/checklist" in sent[0]["text"]
+        finally:
+            second.terminate()
+            second.wait(timeout=30)
