@@ -14,7 +14,6 @@ Prints updates per second, p50/p99 reply latency, the bot's peak memory and the 
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import signal
 import sqlite3
@@ -28,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fake_bot_api import FakeBotAPI
+from tests.fake_bot_api import FakeBotAPI, bot_env, start_bot
 from tests.telegram_recorder import callback_update, message_update
 
 QUESTIONS = [
@@ -80,13 +79,7 @@ class Supervisor:
         self.process = self._start()
 
     def _start(self) -> subprocess.Popen:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            env=self.env,
-            cwd=self.cwd,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        return start_bot(self.env, self.cwd)
 
     def killer(self, stop: threading.Event) -> None:
         rng = random.Random(7)
@@ -117,14 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     work = tempfile.mkdtemp(prefix="soak-")
     db = Path(work) / "soak.db"
     with FakeBotAPI() as api:
-        env = dict(
-            os.environ,
-            TELEGRAM_BOT_TOKEN="123:SOAK",
-            TELEGRAM_API_URL=api.base_url,
-            DATABASE_PATH=str(db),
-            LOG_LEVEL="WARNING",
-            FLOOD_LIMIT="1000",
-        )
+        env = bot_env(api, db, LOG_LEVEL="WARNING", FLOOD_LIMIT="1000")
         supervisor = Supervisor(env, Path(work), args.kills)
         stop = threading.Event()
         killer = threading.Thread(target=supervisor.killer, args=(stop,), daemon=True)

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -149,3 +153,27 @@ class FakeBotAPI:
                 return None
 
         return Handler
+
+
+def bot_env(api: FakeBotAPI, database: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `softlanding run` process that talks to `api`."""
+    return dict(
+        os.environ,
+        TELEGRAM_BOT_TOKEN="123:TEST",
+        TELEGRAM_API_URL=api.base_url,
+        DATABASE_PATH=str(database),
+        **extra,
+    )
+
+
+def start_bot(env: dict[str, str], cwd: Path, *args: str, output: bool = False) -> subprocess.Popen:
+    """`softlanding run [args]` as a child process (its output captured only if asked)."""
+    sink = subprocess.PIPE if output else subprocess.DEVNULL
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", *args],
+        env=env,
+        cwd=cwd,
+        stdout=sink,
+        stderr=subprocess.STDOUT if output else sink,
+        text=output,
+    )

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.fake_bot_api import FakeBotAPI
+from tests.fake_bot_api import FakeBotAPI, bot_env, start_bot
 from tests.telegram_recorder import callback_update, message_update
 
 GROUP = -1009
@@ -29,13 +27,7 @@ class BotProcess:
         self.process = self._start()
 
     def _start(self) -> subprocess.Popen:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            env=self.env,
-            cwd=self.cwd,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        return start_bot(self.env, self.cwd)
 
     def keep_alive(self) -> None:
         if self.process.poll() is not None:
@@ -74,11 +66,9 @@ def test_a_crash_at_any_step_of_an_escalation_loses_and_doubles_nothing(
 ) -> None:
     db = tmp_path / "bot.db"
     with FakeBotAPI() as api:
-        env = dict(
-            os.environ,
-            TELEGRAM_BOT_TOKEN="123:TEST",
-            TELEGRAM_API_URL=api.base_url,
-            DATABASE_PATH=str(db),
+        env = bot_env(
+            api,
+            db,
             PROVIDER_CHAT_DEFAULT=str(GROUP),
             REMINDER_INTERVAL_SECONDS="2",
             SOFTLANDING_FAULT=point,

@@ -428,15 +428,20 @@ async def test_forget_erases_ticket_messages_and_tells_the_providers(bot: Harnes
     assert "the user erased their data" in bot.sent_to(FI_GROUP)[-1]["text"]
 
 
-def test_housekeeping_sends_what_a_crash_left_unsent(tmp_path: Path) -> None:
+def core_with_user(tmp_path: Path) -> Assistant:
+    """The core alone (no Telegram), with the Finnish team connected and one Finnish user."""
     store = Store(open_database(tmp_path / "bot.db"), clock=lambda: NOW)
     store.save_profile(Profile(user_id=USER, lang="en", country="FI"))
-    assistant = Assistant(
+    return Assistant(
         KnowledgeHolder(SHIPPED_KNOWLEDGE),
         store,
         clock=lambda: NOW,
         provider_chats={"fi-advisers": FI_GROUP},
     )
+
+
+def test_housekeeping_sends_what_a_crash_left_unsent(tmp_path: Path) -> None:
+    assistant = core_with_user(tmp_path)
     tickets = assistant.escalation.tickets
     # The process died after the ticket insert, before the post to the providers ...
     ticket, _ = tickets.create(
@@ -484,14 +489,7 @@ async def test_long_overdue_task_asks_a_person_in_one_tap(bot: Harness) -> None:
 
 
 def test_user_notices_are_kept_until_sent(tmp_path: Path) -> None:
-    store = Store(open_database(tmp_path / "bot.db"), clock=lambda: NOW)
-    store.save_profile(Profile(user_id=USER, lang="en", country="FI"))
-    assistant = Assistant(
-        KnowledgeHolder(SHIPPED_KNOWLEDGE),
-        store,
-        clock=lambda: NOW,
-        provider_chats={"fi-advisers": FI_GROUP},
-    )
+    assistant = core_with_user(tmp_path)
     escalation = assistant.escalation
     escalation.tickets.create(
         source_key="c:9",

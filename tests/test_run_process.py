@@ -2,32 +2,53 @@
 
 from __future__ import annotations
 
-import os
+import json
 import signal
-import subprocess
-import sys
+import socket
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
-from tests.fake_bot_api import FakeBotAPI
+from tests.fake_bot_api import FakeBotAPI, bot_env, start_bot
+from tests.telegram_recorder import message_update
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _post(url: str, payload: dict, secret: str | None) -> int:
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    request = urllib.request.Request(url, json.dumps(payload).encode(), headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _webhook_env(api: FakeBotAPI, tmp_path: Path, port: int, **extra: str) -> dict[str, str]:
+    return bot_env(
+        api,
+        tmp_path / "bot.db",
+        WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
+        WEBHOOK_PORT=str(port),
+        WEBHOOK_PATH="hook",
+        WEBHOOK_SECRET="s3cret-token",
+        **extra,
+    )
 
 
 def test_run_answers_over_http_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     with FakeBotAPI() as api:
-        env = dict(
-            os.environ,
-            TELEGRAM_BOT_TOKEN="123:TEST",
-            TELEGRAM_API_URL=api.base_url,
-            DATABASE_PATH=str(tmp_path / "bot.db"),
-            LOG_LEVEL="INFO",
-        )
         api.push_text(1, 42, "/start")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+        process = start_bot(
+            bot_env(api, tmp_path / "bot.db", LOG_LEVEL="INFO"), tmp_path, output=True
         )
         try:
             sent = api.wait_for_sent(2)
@@ -43,56 +64,10 @@ def test_run_answers_over_http_and_stops_cleanly_on_sigterm(tmp_path: Path) -> N
         assert "setMyCommands" in api.methods and "getMe" in api.methods
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _post(url: str, payload: dict, secret: str | None) -> int:
-    import json
-    import urllib.error
-    import urllib.request
-
-    headers = {"Content-Type": "application/json"}
-    if secret is not None:
-        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-    request = urllib.request.Request(url, json.dumps(payload).encode(), headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-
-
 def test_webhook_mode_checks_the_secret_token(tmp_path: Path) -> None:
-    import time
-
-    from tests.telegram_recorder import message_update
-
     port = _free_port()
     with FakeBotAPI() as api:
-        env = dict(
-            os.environ,
-            TELEGRAM_BOT_TOKEN="123:TEST",
-            TELEGRAM_API_URL=api.base_url,
-            DATABASE_PATH=str(tmp_path / "bot.db"),
-            WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
-            WEBHOOK_LISTEN="127.0.0.1",
-            WEBHOOK_PORT=str(port),
-            WEBHOOK_PATH="hook",
-            WEBHOOK_SECRET="s3cret-token",
-        )
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run", "--webhook"],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        process = start_bot(_webhook_env(api, tmp_path, port), tmp_path, "--webhook", output=True)
         url = f"http://127.0.0.1:{port}/hook"
         try:
             deadline = time.monotonic() + 20
@@ -115,39 +90,26 @@ def test_webhook_mode_checks_the_secret_token(tmp_path: Path) -> None:
 
 
 def test_webhook_update_is_journalled_before_telegram_gets_its_answer(tmp_path: Path) -> None:
-    import time
-
-    from tests.telegram_recorder import message_update
-
     port = _free_port()
     with FakeBotAPI() as api:
-        env = dict(
-            os.environ,
-            TELEGRAM_BOT_TOKEN="123:TEST",
-            TELEGRAM_API_URL=api.base_url,
-            DATABASE_PATH=str(tmp_path / "bot.db"),
-            WEBHOOK_PORT=str(port),
-            WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
-            WEBHOOK_SECRET="s3cret",
+        env = _webhook_env(
+            api,
+            tmp_path,
+            port,
             SOFTLANDING_FAULT="after-journal",
             SOFTLANDING_FAULT_ONCE=str(tmp_path / "crashed"),
         )
-        command = [sys.executable, "-m", "bot", "run", "--webhook"]
-        first = subprocess.Popen(
-            command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        url = f"http://127.0.0.1:{port}/telegram"
+        first = start_bot(env, tmp_path, "--webhook")
+        url = f"http://127.0.0.1:{port}/hook"
         deadline = time.monotonic() + 20
         while first.poll() is None and time.monotonic() < deadline:
             try:
-                _post(url, message_update(1, 42, "/help"), "s3cret")
+                _post(url, message_update(1, 42, "/help"), "s3cret-token")
             except OSError:  # not listening yet, or the process died mid-request
                 time.sleep(0.2)
         assert first.wait(timeout=10) == 137  # died after the journal write, before answering
         assert api.sent == []
-        second = subprocess.Popen(
-            command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        second = start_bot(env, tmp_path, "--webhook")
         try:
             sent = api.wait_for_sent(1)
             assert "/checklist" in sent[0]["text"]
