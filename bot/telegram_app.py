@@ -463,7 +463,7 @@ def build_application(
         application.job_queue.run_repeating(
             ticket_housekeeping,
             interval=settings.reminder_interval_seconds,
-            first=30,
+            first=2,  # at start: sends what a crash left unsent (the outbox)
             name="tickets",
         )
         application.bot_data["retention_days"] = settings.retention_days
