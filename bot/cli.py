@@ -41,6 +41,14 @@ def _parser() -> argparse.ArgumentParser:
         "suggestions", help="print providers' FAQ suggestions as ready-to-edit YAML intents"
     )
     suggestions.add_argument("--db", type=Path, help="SQLite file (default: DATABASE_PATH)")
+    report = ksub.add_parser("report", help="a Markdown report on the knowledge and its use")
+    report.add_argument("--db", type=Path, help="SQLite file (default: DATABASE_PATH)")
+    report.add_argument("--dir", type=Path, help="knowledge folder (default: KNOWLEDGE_DIR)")
+
+    stats_cmd = sub.add_parser("stats", help="usage statistics (and a chart) from the database")
+    stats_cmd.add_argument("--db", type=Path, help="SQLite file (default: DATABASE_PATH)")
+    stats_cmd.add_argument("--chart", type=Path, help="write the chart of the last 30 days (PNG)")
+    stats_cmd.add_argument("--country", action="append", default=[], help="only this country")
 
     match = sub.add_parser("match", help="match questions to intents")
     match.add_argument("question", nargs="?", help="one question (else read --jsonl on stdin)")
@@ -69,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         return _chat(settings, args)
     if args.command == "knowledge" and args.knowledge_command == "suggestions":
         return _suggestions(settings, args)
+    if args.command == "knowledge" and args.knowledge_command == "report":
+        return _report(settings, args)
+    if args.command == "stats":
+        return _stats(settings, args)
     if args.command == "knowledge":
         return _knowledge_check(settings, args)
     return _match(settings, args)
@@ -107,6 +119,29 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
         teams = holder.current.knowledge.teams
         assistant.escalation.provider_chats = {team_id: TERMINAL_GROUP for team_id in teams}
     return run_chat(assistant, country=args.country, lang=args.lang, user_id=args.user)
+
+
+def _stats(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import stats
+    from bot.storage import Store, open_database
+
+    store = Store(open_database(args.db or settings.database_path))
+    figures = stats.compute(store, countries=tuple(c.upper() for c in args.country))
+    print(stats.as_text(figures))
+    if args.chart:
+        args.chart.write_bytes(stats.chart_png(figures))
+        print(f"chart written to {args.chart}")
+    return 0
+
+
+def _report(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.knowledge.report import knowledge_report
+    from bot.storage import Store, open_database
+
+    folder = args.dir or settings.knowledge_dir
+    store = Store(open_database(args.db or settings.database_path))
+    print(knowledge_report(folder, store), end="")
+    return 0
 
 
 def _suggestions(settings: Settings, args: argparse.Namespace) -> int:

@@ -386,7 +386,12 @@ class Store:
     def record_feedback(self, user_id: int, question_id: int, value: int) -> bool:
         """Store 👍 (+1) or 👎 (-1) for the user's own answered question; False if not theirs."""
         question = self.question(question_id)
-        if question is None or question["user_id"] != user_id or not question["intent"]:
+        if (
+            question is None
+            or question["user_id"] != user_id
+            or not question["intent"]
+            or question["outcome"] not in ("answer", "chosen")
+        ):
             return False
         with self.db.conn:
             self.db["feedback"].upsert(

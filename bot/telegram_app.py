@@ -138,6 +138,13 @@ async def _send_one(
     context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply
 ) -> Message | None:
     bot = context.bot
+    if reply.photo is not None:
+        return await bot.send_photo(
+            chat_id,
+            InputFile(reply.photo.content, filename=reply.photo.filename),
+            caption=reply.text[:1024],
+            message_thread_id=reply.thread_id,
+        )
     if reply.document is not None:
         return await bot.send_document(
             chat_id,

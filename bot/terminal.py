@@ -44,6 +44,12 @@ class Terminal:
             print(reply.text, file=self.out)
             if reply.document is not None:
                 print(reply.document.content.decode("utf-8"), file=self.out)
+            if reply.photo is not None:
+                print(
+                    f"(a chart: {len(reply.photo.content)} bytes of PNG; "
+                    "`softlanding stats --chart FILE` saves it)",
+                    file=self.out,
+                )
             for row in reply.buttons:
                 labels = []
                 for button in row:

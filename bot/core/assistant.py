@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
+from bot import stats
 from bot.core import checklist, onboarding, render, render_checklist
 from bot.core.escalation import (
     STATE_CONSENT,
@@ -17,7 +18,7 @@ from bot.core.escalation import (
     safety_signal,
 )
 from bot.core.knowledge_holder import KnowledgeError, KnowledgeHolder
-from bot.core.replies import Button, Incoming, Reply
+from bot.core.replies import Button, Document, Incoming, Reply
 from bot.core.understanding import understand
 from bot.i18n import format_date, pick_language, t
 from bot.matching.normalize import clean
@@ -42,7 +43,7 @@ COMMANDS = (
     "export",
     "forget",
 )
-ADMIN_COMMANDS = ("reload",)  # not in the public menu; refused politely for everyone else
+ADMIN_COMMANDS = ("reload", "stats")  # not in the public menu; refused politely for everyone else
 OVERDUE_HELP_DAYS = 5
 REMINDER_DAYS_AHEAD = 3
 # Re-plan the checklist when one of these profile fields changes.
@@ -100,6 +101,7 @@ class Assistant:
         if msg.chat_id is not None:  # a group: only provider groups are served
             return self._group(msg)
         profile = self.profile_of(msg.user_id, msg.language_code)
+        self.store.touch(profile.user_id)  # "active users" in the statistics
         if msg.kind == "command":
             return self._command(profile, msg.text.lower(), msg.args)
         if msg.kind == "button":
@@ -114,6 +116,12 @@ class Assistant:
         esc = self.escalation
         if not esc.is_provider_chat(msg.chat_id) and msg.user_id not in esc.provider_ids:
             return []  # groups that are not provider groups are ignored
+        if msg.kind == "command" and msg.text == "stats":  # providers: their own countries
+            teams = [t for t in esc.teams() if esc.chat_of(t) == msg.chat_id]
+            countries = tuple(sorted({c for t in teams for c in t.countries}))
+            if teams and not countries and not any(t.fallback for t in teams):
+                countries = ()
+            return [replace(self.stats_reply(countries), chat_id=msg.chat_id)]
         if msg.kind == "button":
             return esc.group_button(msg)
         if msg.kind == "edit":
@@ -135,6 +143,10 @@ class Assistant:
             return self._human(profile)
         if name == "reload":
             return [self._reload(profile)]
+        if name == "stats":
+            if profile.user_id not in self.admin_ids:
+                return [Reply(t(lang, "admin_only"))]
+            return [self.stats_reply(())]
         if name == "tickets":
             return [self.escalation.list_for(profile)]
         if name == "privacy":
@@ -206,7 +218,7 @@ class Assistant:
             lang=lang,
             country=profile.country,
             outcome=result.outcome,
-            intent=result.intent_id if result.outcome == "answer" else None,
+            intent=result.intent_id,  # for "suggest": the best candidate (report, statistics)
             score=result.score,
             source_key=self._source_key(),
         )
@@ -248,6 +260,12 @@ class Assistant:
                 users=replanned,
             )
         )
+
+    def stats_reply(self, countries: tuple[str, ...]) -> Reply:
+        """The statistics as text, with the chart of the last 30 days attached."""
+        figures = stats.compute(self.store, countries=countries)
+        text = stats.as_text(figures)
+        return Reply(text, photo=Document("soft-landing-stats.png", stats.chart_png(figures)))
 
     def replan_everyone(self) -> int:
         """After new templates: every user's checklist follows them, keeping what was done."""

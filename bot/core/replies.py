@@ -26,6 +26,7 @@ class Reply:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = field(default_factory=tuple)
     document: Document | None = None
+    photo: Document | None = None  # an image sent with `text` as its caption
     chat_id: int | None = None
     thread_id: int | None = None  # forum topic in the target chat
     reply_to: int | None = None  # message id in the target chat to reply to
