@@ -45,6 +45,7 @@ class Profile:
     reminder_hour: int = 9
     active_ticket: int | None = None
     draft_text: str | None = None
+    news: bool = True
 
 
 # Every table holding user data, with the column naming the user (export and /forget use it).
@@ -54,6 +55,7 @@ USER_TABLES: dict[str, str] = {
     "tasks": "user_id",
     "digests": "user_id",
     "journal": "user_id",
+    "broadcast_recipients": "user_id",
     "users": "id",
 }
 
@@ -232,6 +234,30 @@ def _migration_006_journal_user(db: sqlite_utils.Database) -> None:
     db["journal"].create_index(["user_id"])
 
 
+def _migration_007_broadcasts(db: sqlite_utils.Database) -> None:
+    db["users"].add_column("news", int, not_null_default=1)
+    db["broadcasts"].create(
+        {
+            "id": int,
+            "created_by": int,
+            "segment": str,
+            "texts": str,
+            "status": str,
+            "total": int,
+            "created_at": str,
+            "confirmed_at": str,
+            "finished_at": str,
+        },
+        pk="id",
+    )
+    # One row per recipient: "pending" -> "sending" (claimed) -> "sent" / "blocked" / "failed".
+    db["broadcast_recipients"].create(
+        {"broadcast_id": int, "user_id": int, "status": str, "sent_at": str},
+        pk=("broadcast_id", "user_id"),
+    )
+    db["broadcast_recipients"].create_index(["broadcast_id", "status"])
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _migration_001_initial),
     ("002_checklists", _migration_002_checklists),
@@ -239,6 +265,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("004_journal", _migration_004_journal),
     ("005_idempotent_questions", _migration_005_idempotent_questions),
     ("006_journal_user", _migration_006_journal_user),
+    ("007_broadcasts", _migration_007_broadcasts),
 ]
 
 
@@ -295,6 +322,7 @@ def _profile_from_row(row: dict[str, Any]) -> Profile:
         reminder_hour=int(row.get("reminder_hour") or 9),
         active_ticket=row.get("active_ticket"),
         draft_text=row.get("draft_text"),
+        news=bool(row.get("news", 1)),
     )
 
 
@@ -304,6 +332,7 @@ def _row_from_profile(profile: Profile) -> dict[str, Any]:
     row["arrival_date"] = profile.arrival_date.isoformat() if profile.arrival_date else None
     row["departure_date"] = profile.departure_date.isoformat() if profile.departure_date else None
     row["reminders"] = int(profile.reminders)
+    row["news"] = int(profile.news)
     row["children"] = None if profile.children is None else int(profile.children)
     row["editing"] = int(profile.editing)
     row["active"] = int(profile.active)

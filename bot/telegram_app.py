@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import html
+import json
 import logging
 import re
 import traceback
@@ -40,6 +41,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.broadcasts import text_for as broadcast_text
 from bot.config import Settings
 from bot.core.assistant import ADMIN_COMMANDS, COMMANDS, Assistant
 from bot.core.flood import FloodGate
@@ -189,6 +191,12 @@ def _assistant(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
     return context.application.bot_data["assistant"]
 
 
+def _split_command(text: str) -> tuple[str, str, str]:
+    """'/broadcast country=FI\nen: Hi' -> ('broadcast', ' ', 'country=FI\nen: Hi')."""
+    parts = re.split(r"(\s)", text[1:], maxsplit=1)
+    return (parts[0], parts[1], parts[2]) if len(parts) == 3 else (parts[0], "", "")
+
+
 def _sender_name(user: User) -> str:
     return f"{user.full_name} (@{user.username})" if user.username else user.full_name
 
@@ -269,7 +277,7 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     user = update.effective_user
     if message is None or user is None or not message.text:
         return
-    name, _, args = message.text[1:].partition(" ")
+    name, _, args = _split_command(message.text)
     incoming = Incoming(
         user.id,
         "command",
@@ -393,6 +401,89 @@ async def ticket_housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_replies(context, replies[0].chat_id or 0, replies)
 
 
+BROADCAST_BATCH = 30
+PROGRESS_STEPS = 4  # report at 25 %, 50 %, 75 %
+
+
+async def send_broadcasts(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """JobQueue tick: continue every confirmed broadcast (also after a restart)."""
+    data = context.application.bot_data
+    if data.get("broadcasting"):
+        return
+    data["broadcasting"] = True
+    try:
+        assistant = _assistant(context)
+        for item in assistant.broadcasts.sending():
+            await _run_broadcast(context, assistant, item)
+    finally:
+        data["broadcasting"] = False
+
+
+async def _run_broadcast(
+    context: ContextTypes.DEFAULT_TYPE, assistant: Assistant, item: dict
+) -> None:
+    """Send to each claimed recipient; python-telegram-bot's AIORateLimiter keeps the pace
+    within Telegram's limits (about 30 messages a second) and honours 429 retry_after."""
+    board = assistant.broadcasts
+    texts = json.loads(item["texts"])
+    total = item["total"] or 0
+    admin = item["created_by"]
+    reported = 0
+    while batch := board.claim(item["id"], BROADCAST_BATCH):
+        for user_id, lang in batch:
+            try:
+                await context.bot.send_message(user_id, broadcast_text(texts, lang))
+                board.mark(item["id"], user_id, "sent")
+            except Forbidden:
+                board.mark(item["id"], user_id, "blocked")
+                assistant.store.mark_inactive(user_id)
+            except TelegramError as exc:
+                log.warning("broadcast %s to %s failed: %s", item["id"], user_id, exc)
+                board.mark(item["id"], user_id, "failed")
+        done = sum(v for k, v in board.counts(item["id"]).items() if k != "pending")
+        step = done * PROGRESS_STEPS // max(total, 1)
+        if 0 < step < PROGRESS_STEPS and step > reported:
+            reported = step
+            await _tell_admin(
+                context,
+                admin,
+                t(
+                    _admin_lang(assistant, admin),
+                    "broadcast_progress",
+                    id=item["id"],
+                    done=done,
+                    total=total,
+                ),
+            )
+    counts = board.counts(item["id"])
+    board.finish(item["id"])
+    await _tell_admin(
+        context,
+        admin,
+        t(
+            _admin_lang(assistant, admin),
+            "broadcast_done",
+            id=item["id"],
+            sent=counts.get("sent", 0),
+            blocked=counts.get("blocked", 0),
+            failed=counts.get("failed", 0),
+            uncertain=counts.get("sending", 0),
+        ),
+    )
+
+
+def _admin_lang(assistant: Assistant, admin: int) -> str:
+    profile = assistant.store.get_profile(admin)
+    return profile.lang if profile else "en"
+
+
+async def _tell_admin(context: ContextTypes.DEFAULT_TYPE, admin: int, text: str) -> None:
+    try:
+        await context.bot.send_message(admin, text)
+    except TelegramError as exc:
+        log.warning("could not report to admin %s: %s", admin, exc)
+
+
 async def apply_retention(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Daily: blank question and ticket texts older than RETENTION_DAYS."""
     assistant = _assistant(context)
@@ -473,6 +564,7 @@ def build_application(
             first=2,  # at start: sends what a crash left unsent (the outbox)
             name="tickets",
         )
+        application.job_queue.run_repeating(send_broadcasts, interval=2, first=3, name="broadcasts")
         application.bot_data["retention_days"] = settings.retention_days
         application.job_queue.run_repeating(
             apply_retention, interval=24 * 3600, first=60, name="retention"

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
-from bot import stats
+from bot import broadcasts, stats
 from bot.core import checklist, onboarding, render, render_checklist
 from bot.core.escalation import (
     STATE_CONSENT,
@@ -39,11 +39,17 @@ COMMANDS = (
     "reminders",
     "human",
     "tickets",
+    "events",
+    "news",
     "privacy",
     "export",
     "forget",
 )
-ADMIN_COMMANDS = ("reload", "stats")  # not in the public menu; refused politely for everyone else
+ADMIN_COMMANDS = (
+    "reload",
+    "stats",
+    "broadcast",
+)  # not in the public menu; refused politely for everyone else
 OVERDUE_HELP_DAYS = 5
 REMINDER_DAYS_AHEAD = 3
 # Re-plan the checklist when one of these profile fields changes.
@@ -74,6 +80,7 @@ class Assistant:
         admin_ids: frozenset[int] = frozenset(),
     ) -> None:
         self.admin_ids = admin_ids
+        self.broadcasts = broadcasts.Broadcasts(store)
         self.holder = holder
         self.store = store
         self.clock = clock
@@ -143,6 +150,14 @@ class Assistant:
             return self._human(profile)
         if name == "reload":
             return [self._reload(profile)]
+        if name == "events":
+            return [self._events(profile)]
+        if name == "news":
+            return [self._news(profile, args)]
+        if name == "broadcast":
+            if profile.user_id not in self.admin_ids:
+                return [Reply(t(lang, "admin_only"))]
+            return [self._broadcast_draft(profile, args)]
         if name == "stats":
             if profile.user_id not in self.admin_ids:
                 return [Reply(t(lang, "admin_only"))]
@@ -261,6 +276,88 @@ class Assistant:
             )
         )
 
+    # --- events, news and broadcasts ---------------------------------------------------------
+
+    def _events(self, profile: Profile) -> Reply:
+        """Upcoming events in the user's country (their city's and country-wide ones)."""
+        today = self._today(profile)
+        found = sorted(
+            (
+                e
+                for e in self.knowledge.events.values()
+                if e.date >= today
+                and (profile.country in (None, e.country))
+                and (e.city is None or profile.city in (None, e.city))
+            ),
+            key=lambda e: (e.date, e.id),
+        )
+        lang = profile.lang
+        if not found:
+            return Reply(t(lang, "events_none"))
+        lines = [t(lang, "events_title"), ""]
+        for event in found[:10]:
+            city = self.knowledge.city(event.city)
+            where = f", {city.name(lang)}" if city else ""
+            lines.append(
+                f"• {format_date(lang, event.date)}{where}: {event.title(lang)}\n  {event.link}"
+            )
+        return Reply("\n".join(lines))
+
+    def _news(self, profile: Profile, args: str) -> Reply:
+        choice = args.strip().lower()
+        if choice in ("on", "off"):
+            profile = self.store.update_profile(profile, news=choice == "on")
+        key = "news_on" if profile.news else "news_off"
+        return Reply(t(profile.lang, key))
+
+    def _broadcast_draft(self, profile: Profile, args: str) -> Reply:
+        lang = profile.lang
+        event_id = next((w.split("=", 1)[1] for w in args.split() if w.startswith("event=")), None)
+        if event_id is not None:
+            event = self.knowledge.events.get(event_id)
+            if event is None:
+                return Reply(t(lang, "broadcast_usage"))
+            filters = " ".join(w for w in args.split("\n")[0].split() if not w.startswith("event="))
+            texts = "\n".join(
+                f"{code}: {event.title(code)} — {format_date(code, event.date)} {event.link}"
+                for code in ("en", "ru", "uk")
+            )
+            args = f"{filters}\n{texts}"
+        draft = broadcasts.parse(args)
+        if draft.errors or not args.strip():
+            return Reply(t(lang, "broadcast_usage") + "\n\n" + "\n".join(draft.errors))
+        item = self.broadcasts.create(profile.user_id, draft)
+        segment = ", ".join(f"{k}={','.join(v)}" for k, v in draft.segment.items()) or "all"
+        preview = "\n\n".join(f"[{code}] {text}" for code, text in draft.texts.items())
+        buttons = (
+            (
+                Button(t(lang, "broadcast_send", count=item["total"]), f"bc:go:{item['id']}"),
+                Button(t(lang, "consent_cancel"), f"bc:no:{item['id']}"),
+            ),
+        )
+        return Reply(
+            t(lang, "broadcast_preview", id=item["id"], count=item["total"], segment=segment)
+            + "\n\n"
+            + preview,
+            buttons,
+        )
+
+    def _broadcast_button(self, profile: Profile, rest: str) -> list[Reply] | None:
+        if profile.user_id not in self.admin_ids:
+            return [Reply(t(profile.lang, "admin_only"))]
+        action, _, raw_id = rest.partition(":")
+        if not raw_id.isdigit():
+            return None
+        if action == "no" and self.broadcasts.cancel(int(raw_id)):
+            return [Reply(t(profile.lang, "consent_cancelled"))]
+        if action == "go":
+            item = self.broadcasts.confirm(int(raw_id))
+            if item is not None:
+                return [
+                    Reply(t(profile.lang, "broadcast_started", id=item["id"], count=item["total"]))
+                ]
+        return None
+
     def stats_reply(self, countries: tuple[str, ...]) -> Reply:
         """The statistics as text, with the chart of the last 30 days attached."""
         figures = stats.compute(self.store, countries=countries)
@@ -347,6 +444,7 @@ class Assistant:
             "ck": self._checklist_button,
             "rm": self._reminders_button,
             "esc": self._escalation_button,
+            "bc": self._broadcast_button,
             "tk": self._ticket_button,
         }.get(kind)
         if data == "human":

@@ -21,13 +21,14 @@ from bot.knowledge.model import (
     ChecklistTask,
     City,
     Country,
+    Event,
     Helpline,
     Intent,
     Knowledge,
     Service,
     Team,
 )
-from bot.knowledge.providers import parse_safety, parse_teams
+from bot.knowledge.providers import parse_events, parse_safety, parse_teams
 from bot.knowledge.yamlload import KnowledgeFileError, LineDict, LineList, load_yaml
 
 SCHEMA_VERSION = 1
@@ -491,6 +492,13 @@ def load_knowledge(
         if doc is not None:
             city_ids = {c.id for country in countries.values() for c in country.cities}
             teams = parse_teams(rep, doc, countries=set(countries), cities=city_ids, topics=TOPICS)
+    events: dict[str, Event] = {}
+    path = root / "events.yaml"
+    if path.exists():
+        doc = _load(rep, path)
+        if doc is not None:
+            city_ids = {c.id for country in countries.values() for c in country.cities}
+            events = parse_events(rep, doc, countries=set(countries), cities=city_ids)
     safety: dict[str, tuple[str, ...]] = {}
     path = root / "safety.yaml"
     if path.exists():
@@ -505,7 +513,7 @@ def load_knowledge(
     has_errors = any(p.severity == "error" for p in rep.problems)
     if has_errors:
         return None, rep.problems
-    knowledge = Knowledge(intents, services, countries, smalltalk, tasks, teams, safety)
+    knowledge = Knowledge(intents, services, countries, smalltalk, tasks, teams, safety, events)
     return knowledge, rep.problems
 
 

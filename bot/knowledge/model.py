@@ -147,6 +147,22 @@ class Team:
 
 
 @dataclass(frozen=True)
+class Event:
+    """An upcoming event newcomers may like (knowledge/events.yaml)."""
+
+    id: str
+    titles: Mapping[str, str]
+    date: dt.date
+    country: str
+    city: str | None
+    languages: tuple[str, ...]
+    link: str
+
+    def title(self, lang: str) -> str:
+        return self.titles.get(lang) or self.titles["en"]
+
+
+@dataclass(frozen=True)
 class Knowledge:
     """The whole validated knowledge, indexed by id. Replaced as a unit on reload."""
 
@@ -157,9 +173,20 @@ class Knowledge:
     tasks: Mapping[str, ChecklistTask] = field(default_factory=dict)  # all templates, by id
     teams: Mapping[str, Team] = field(default_factory=dict)
     safety: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # signal -> phrases
+    events: Mapping[str, Event] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("intents", "services", "countries", "smalltalk", "tasks", "teams", "safety"):
+        names = (
+            "intents",
+            "services",
+            "countries",
+            "smalltalk",
+            "tasks",
+            "teams",
+            "safety",
+            "events",
+        )
+        for name in names:
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
     def city(self, city_id: str | None) -> City | None:

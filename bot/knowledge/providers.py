@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
-from bot.knowledge.model import Team
+from bot.knowledge.model import Event, Team
 from bot.knowledge.yamlload import LineDict
 
 SAFETY_KINDS = frozenset({"self-harm", "violence", "child-at-risk", "emergency"})
@@ -97,3 +98,44 @@ def parse_safety(rep: Any, doc: Any) -> dict[str, tuple[str, ...]]:
             continue
         out[str(kind)] = _strings(phrases)
     return out
+
+
+def parse_events(rep: Any, doc: Any, *, countries: set[str], cities: set[str]) -> dict[str, Event]:
+    """events.yaml: id, title per language, date, country, city (optional), languages, link."""
+    if not isinstance(doc, LineDict) or not isinstance(doc.get("events", []), list):
+        rep.error(1, "expected 'version: 1' and a list 'events'")
+        return {}
+    events: dict[str, Event] = {}
+    allowed = {"id", "title", "date", "country", "city", "languages", "link"}
+    for node in doc.get("events") or []:
+        if not isinstance(node, LineDict):
+            rep.error(getattr(node, "line", 0), "an event must be a mapping")
+            continue
+        what = f"event '{node.get('id', '?')}'"
+        for key in node:
+            if key not in allowed:
+                rep.error(node.line_of(key), f"{what}: unknown field '{key}'")
+        missing = [k for k in ("id", "title", "date", "country", "link") if k not in node]
+        if missing or not isinstance(node.get("title"), dict) or "en" not in node["title"]:
+            rep.error(node.line, f"{what}: needs id, title (with 'en'), date, country and link")
+            continue
+        if not isinstance(node["date"], dt.date):
+            rep.error(node.line_of("date"), f"{what}: 'date' is not a date (YYYY-MM-DD)")
+            continue
+        if node["country"] not in countries:
+            rep.error(node.line_of("country"), f"{what}: unknown country '{node['country']}'")
+        city = node.get("city")
+        if city and city not in cities:
+            rep.error(node.line_of("city"), f"{what}: unknown city '{city}'")
+        if not str(node["link"]).startswith(("https://", "http://")):
+            rep.error(node.line_of("link"), f"{what}: link is not a URL")
+        events[str(node["id"])] = Event(
+            id=str(node["id"]),
+            titles={str(k): str(v) for k, v in node["title"].items()},
+            date=node["date"],
+            country=str(node["country"]),
+            city=str(city) if city else None,
+            languages=_strings(node.get("languages")),
+            link=str(node["link"]),
+        )
+    return events
