@@ -402,6 +402,7 @@ async def ticket_housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 BROADCAST_BATCH = 30
+BROADCAST_RATE = 25.0  # messages per second
 PROGRESS_STEPS = 4  # report at 25 %, 50 %, 75 %
 
 
@@ -429,8 +430,17 @@ async def _run_broadcast(
     total = item["total"] or 0
     admin = item["created_by"]
     reported = 0
+    rate = context.application.bot_data.get("broadcast_rate", BROADCAST_RATE)
+    loop = asyncio.get_running_loop()
+    started, count = loop.time(), 0
     while batch := board.claim(item["id"], BROADCAST_BATCH):
         for user_id, lang in batch:
+            # A steady pace below Telegram's ~30/s, leaving room for replies to users; the
+            # rate limiter's bucket alone would allow bursts above it.
+            delay = started + count / rate - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            count += 1
             try:
                 await context.bot.send_message(user_id, broadcast_text(texts, lang))
                 board.mark(item["id"], user_id, "sent")
@@ -566,6 +576,7 @@ def build_application(
         )
         application.job_queue.run_repeating(send_broadcasts, interval=2, first=3, name="broadcasts")
         application.bot_data["retention_days"] = settings.retention_days
+        application.bot_data["broadcast_rate"] = float(settings.broadcast_rate)
         application.job_queue.run_repeating(
             apply_retention, interval=24 * 3600, first=60, name="retention"
         )

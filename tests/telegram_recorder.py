@@ -23,6 +23,7 @@ class RecordingRequest(BaseRequest):
         self._message_id = 100
         self.blocked: set[int] = set()  # chat ids that blocked the bot (403)
         self.results: list[Any] = []
+        self.times: list[float] = []  # when each call arrived (for pacing checks)
         self.rate_limited = 0  # answer this many sendMessage calls with 429 first
 
     @property
@@ -47,6 +48,7 @@ class RecordingRequest(BaseRequest):
                 except json.JSONDecodeError:
                     params[key] = value
         self.calls.append((name, params))
+        self.times.append(time.monotonic())
         self.results.append(None)
         if name == "sendMessage" and self.rate_limited > 0:
             self.rate_limited -= 1
