@@ -494,6 +494,22 @@ async def _tell_admin(context: ContextTypes.DEFAULT_TYPE, admin: int, text: str)
         log.warning("could not report to admin %s: %s", admin, exc)
 
 
+async def watch_knowledge(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """KNOWLEDGE_WATCH_SECONDS > 0: reload when a file changed; on errors keep the last good
+    knowledge and tell the admins (file, line, reason), once per change."""
+    assistant = _assistant(context)
+    data = context.application.bot_data
+    fingerprint = assistant.holder.fingerprint()
+    if data.get("knowledge_fingerprint") in (None, fingerprint):
+        data["knowledge_fingerprint"] = fingerprint
+        return
+    data["knowledge_fingerprint"] = fingerprint
+    reply = assistant.reload_knowledge("en")
+    log.info("knowledge folder changed: %s", reply.text.splitlines()[0])
+    for admin in assistant.admin_ids:
+        await _tell_admin(context, admin, reply.text[: MessageLimit.MAX_TEXT_LENGTH])
+
+
 async def apply_retention(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Daily: blank question and ticket texts older than RETENTION_DAYS."""
     assistant = _assistant(context)
@@ -575,6 +591,13 @@ def build_application(
             name="tickets",
         )
         application.job_queue.run_repeating(send_broadcasts, interval=2, first=3, name="broadcasts")
+        if settings.knowledge_watch_seconds > 0:
+            application.job_queue.run_repeating(
+                watch_knowledge,
+                interval=settings.knowledge_watch_seconds,
+                first=1,
+                name="knowledge-watch",
+            )
         application.bot_data["retention_days"] = settings.retention_days
         application.bot_data["broadcast_rate"] = float(settings.broadcast_rate)
         application.job_queue.run_repeating(

@@ -126,3 +126,32 @@ async def test_admins_are_alerted_once_a_minute_without_user_data(app_and_calls)
     notes = calls.sent()
     assert sorted(p["chat_id"] for p in notes) == [1, 2]
     assert all("ValueError" in p["text"] and "secret" not in p["text"] for p in notes)
+
+
+async def test_watched_knowledge_reloads_on_change_and_keeps_the_old_on_errors(
+    app_and_calls, knowledge_dir: Path
+) -> None:
+    import os
+
+    from bot.telegram_app import watch_knowledge
+
+    application, calls = app_and_calls
+    assistant = application.bot_data["assistant"]
+    assistant.holder = KnowledgeHolder(knowledge_dir)
+    assistant.holder.reload()
+    assistant.admin_ids = frozenset({ADMIN})
+    context = CallbackContext(application)
+    await watch_knowledge(context)  # first look: remembers the files
+    faq = knowledge_dir / "faq" / "basics.yaml"
+    faq.write_text(faq.read_text().replace("Bring your passport", "Bring your ID"))
+    os.utime(faq, (1e9, 2e9))
+    await watch_knowledge(context)
+    answer = assistant.handle(Incoming(7, "text", "how do I open a bank account?"))
+    assert "Bring your ID" in answer[0].text
+    assert "Knowledge reloaded" in calls.sent()[-1]["text"]
+    faq.write_text(faq.read_text().replace("topic: money", "topic: [broken"))
+    os.utime(faq, (1e9, 3e9))
+    await watch_knowledge(context)
+    assert "previous version" in calls.sent()[-1]["text"]
+    answer = assistant.handle(Incoming(7, "text", "how do I open a bank account?"))
+    assert "Bring your ID" in answer[0].text

@@ -130,3 +130,13 @@ def test_news_opt_out_and_events(assistant: Assistant, store: Store) -> None:
     assert "Last year's fair" not in events and "Info evening in Finland" not in events
     store.save_profile(Profile(user_id=8, lang="ru", country="SE"))
     assert "пока нет" in assistant.handle(Incoming(8, "command", "events"))[0].text
+
+
+def test_admin_broadcasts_an_event(assistant: Assistant, store: Store) -> None:
+    assistant.admin_ids = frozenset({ADMIN})
+    store.save_profile(Profile(user_id=20, lang="ru", country="EE", city="tartu"))
+    preview = assistant.handle(
+        Incoming(ADMIN, "command", "broadcast", "event=tartu-meetup country=EE")
+    )[0]
+    assert "Broadcast #1 to 1 users (country=EE)" in preview.text
+    assert "[ru] Встреча новоприбывших — 10 декабря 2026 https://www.tartu.ee/en" in preview.text

@@ -251,6 +251,11 @@ class Assistant:
         """Admins: validate the knowledge on disk and swap it in; on errors keep the old one."""
         if profile.user_id not in self.admin_ids:
             return Reply(t(profile.lang, "admin_only"))
+        return self.reload_knowledge(profile.lang)
+
+    def reload_knowledge(self, lang: str) -> Reply:
+        """Validate and swap in the knowledge on disk (the old one stays on any error)."""
+        profile = Profile(user_id=0, lang=lang)
         try:
             problems = self.holder.reload()
         except KnowledgeError as exc:

@@ -41,6 +41,10 @@ class KnowledgeHolder:
         assert self._current is not None
         return self._current
 
+    def fingerprint(self) -> tuple[tuple[str, float], ...]:
+        """Names and modification times of the knowledge files (to notice edits)."""
+        return tuple(sorted((str(p), p.stat().st_mtime) for p in self.folder.rglob("*.yaml")))
+
     def reload(self) -> list[Problem]:
         """Load the folder; on errors raise KnowledgeError and keep serving the old one."""
         knowledge, problems = load_knowledge(self.folder)
