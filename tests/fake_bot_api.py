@@ -30,6 +30,9 @@ BOT = {
 }
 
 
+_TooMany = object()  # marker: answer 429 Too Many Requests
+
+
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -41,6 +44,9 @@ class FakeBotAPI:
     def __init__(self) -> None:
         self.updates: list[dict[str, Any]] = []
         self.sent: list[dict[str, Any]] = []
+        self.sent_times: list[float] = []
+        self.max_per_second: int | None = None  # enforce Telegram's limit with 429s
+        self.rejected = 0
         self.methods: list[str] = []
         self.lock = threading.Lock()
         self.server = _QuietServer(("127.0.0.1", 0), self._handler())
@@ -110,7 +116,14 @@ class FakeBotAPI:
                     self.updates = [u for u in self.updates if u["update_id"] >= offset]
                 limit = int(params.get("limit") or 100)
                 return self.updates[:limit]
+            if method == "sendMessage" and self.max_per_second is not None:
+                now = time.monotonic()
+                recent = [t for t in self.sent_times[-self.max_per_second :] if now - t < 1.0]
+                if len(recent) >= self.max_per_second:
+                    self.rejected += 1
+                    return _TooMany
             if method == "sendMessage":
+                self.sent_times.append(time.monotonic())
                 message_id = 1001 + len(self.sent)
                 chat_id = int(params["chat_id"])
                 self.sent.append(params | {"message_id": message_id})
@@ -142,8 +155,21 @@ class FakeBotAPI:
                 method = self.path.rsplit("/", 1)[-1]
                 if method == "getUpdates" and not api.updates:
                     time.sleep(0.2)  # a short long-poll
-                body = json.dumps({"ok": True, "result": api._answer(method, params)}).encode()
-                self.send_response(200)
+                result = api._answer(method, params)
+                status = 200
+                if result is _TooMany:
+                    status = 429
+                    body = json.dumps(
+                        {
+                            "ok": False,
+                            "error_code": 429,
+                            "description": "Too Many Requests: retry after 1",
+                            "parameters": {"retry_after": 1},
+                        }
+                    ).encode()
+                else:
+                    body = json.dumps({"ok": True, "result": result}).encode()
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
