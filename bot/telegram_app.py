@@ -432,15 +432,15 @@ async def _run_broadcast(
     reported = 0
     rate = context.application.bot_data.get("broadcast_rate", BROADCAST_RATE)
     loop = asyncio.get_running_loop()
-    started, count = loop.time(), 0
+    next_at = loop.time()
     while batch := board.claim(item["id"], BROADCAST_BATCH):
         for user_id, lang in batch:
-            # A steady pace below Telegram's ~30/s, leaving room for replies to users; the
-            # rate limiter's bucket alone would allow bursts above it.
-            delay = started + count / rate - loop.time()
+            # A steady pace below Telegram's ~30/s, leaving room for replies to users: at
+            # least 1/rate seconds between two messages, never catching up in a burst.
+            delay = next_at - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            count += 1
+            next_at = max(next_at, loop.time()) + 1.0 / rate
             try:
                 await context.bot.send_message(user_id, broadcast_text(texts, lang))
                 board.mark(item["id"], user_id, "sent")
