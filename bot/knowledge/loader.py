@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -414,6 +414,14 @@ def _load(rep: _Report, path: Path) -> Any:
         return None
 
 
+def _load_optional(rep: _Report, path: Path, parse: Callable[[Any], dict]) -> dict:
+    """An optional file: parsed if present and readable, else empty (problems reported)."""
+    if not path.exists():
+        return {}
+    doc = _load(rep, path)
+    return parse(doc) if doc is not None else {}
+
+
 def _yaml_files(folder: Path) -> Iterable[Path]:
     return sorted(p for p in folder.glob("*.yaml") if p.is_file()) if folder.is_dir() else []
 
@@ -485,25 +493,20 @@ def load_knowledge(
             task_lines[task.id] = (rep.path, line)
     check_task_refs(rep, tasks, task_lines, None if faq_unreadable else set(intents))
 
-    teams: dict[str, Team] = {}
-    path = root / "providers.yaml"
-    if path.exists():
-        doc = _load(rep, path)
-        if doc is not None:
-            city_ids = {c.id for country in countries.values() for c in country.cities}
-            teams = parse_teams(rep, doc, countries=set(countries), cities=city_ids, topics=TOPICS)
-    events: dict[str, Event] = {}
-    path = root / "events.yaml"
-    if path.exists():
-        doc = _load(rep, path)
-        if doc is not None:
-            city_ids = {c.id for country in countries.values() for c in country.cities}
-            events = parse_events(rep, doc, countries=set(countries), cities=city_ids)
-    safety: dict[str, tuple[str, ...]] = {}
-    path = root / "safety.yaml"
-    if path.exists():
-        doc = _load(rep, path)
-        safety = parse_safety(rep, doc) if doc is not None else {}
+    city_ids = {c.id for country in countries.values() for c in country.cities}
+    teams: dict[str, Team] = _load_optional(
+        rep,
+        root / "providers.yaml",
+        lambda doc: parse_teams(rep, doc, countries=set(countries), cities=city_ids, topics=TOPICS),
+    )
+    events: dict[str, Event] = _load_optional(
+        rep,
+        root / "events.yaml",
+        lambda doc: parse_events(rep, doc, countries=set(countries), cities=city_ids),
+    )
+    safety: dict[str, tuple[str, ...]] = _load_optional(
+        rep, root / "safety.yaml", lambda doc: parse_safety(rep, doc)
+    )
 
     for intent_id, (source, _line, node) in intent_lines.items():
         rep.path = source
