@@ -141,10 +141,17 @@ async def _send_one(
 ) -> Message | None:
     bot = context.bot
     if reply.photo is not None:
+        caption = reply.text if len(reply.text) <= MessageLimit.CAPTION_LENGTH else None
+        if caption is None:  # a long text goes first as a message of its own
+            await bot.send_message(
+                chat_id,
+                reply.text[: MessageLimit.MAX_TEXT_LENGTH],
+                message_thread_id=reply.thread_id,
+            )
         return await bot.send_photo(
             chat_id,
             InputFile(reply.photo.content, filename=reply.photo.filename),
-            caption=reply.text[:1024],
+            caption=caption,
             message_thread_id=reply.thread_id,
         )
     if reply.document is not None:

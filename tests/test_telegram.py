@@ -145,3 +145,26 @@ async def test_retry_after_from_telegram_is_honoured(app_and_calls, store: Store
     assert len(attempts) == 2  # refused with 429, then sent after waiting
     assert time.monotonic() - started >= 1.0
     assert "/checklist" in calls.sent()[-1]["text"]
+
+
+async def test_stats_are_sent_as_text_and_chart(app_and_calls, store: Store) -> None:
+    application, calls = app_and_calls
+    assistant = application.bot_data["assistant"]
+    assistant.admin_ids = frozenset({42})
+    store.save_profile(Profile(user_id=42, lang="en", country="FI"))
+    for n in range(40):  # enough unanswered questions for a text longer than a caption
+        store.record_question(
+            42,
+            f"question number {n} about something quite unusual {n * 7}",
+            lang="en",
+            country="FI",
+            outcome="unknown",
+            intent=None,
+            score=1,
+        )
+    await feed(application, message_update(40, 42, "/stats"))
+    photos = calls.sent("sendPhoto")
+    assert len(photos) == 1
+    texts = [p.get("caption") or "" for p in photos] + [p["text"] for p in calls.sent()]
+    assert any("Soft Landing statistics" in text for text in texts)
+    assert all(len(p.get("caption") or "") <= 1024 for p in photos)
