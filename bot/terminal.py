@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+import uuid
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import TextIO
@@ -127,7 +128,7 @@ def to_incoming(line: str, buttons: list[Button], user_id: int) -> Incoming:
             user_id,
             "button",
             buttons[int(stripped) - 1].data,
-            source_key=f"t:{id(line)}:{stripped}",
+            source_key=f"terminal:{uuid.uuid4().hex}",  # each press is a new "update"
         )
     if stripped.startswith("/") and len(stripped) > 1:
         name, _, args = stripped[1:].partition(" ")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -187,13 +188,14 @@ class Escalation:
         question = profile.draft_text
         if profile.onboarding_step != STATE_CONSENT or not question:
             return []
-        team = route(self.teams(), profile, self._topic(question))
+        topic = self._topic(question)
+        team = route(self.teams(), profile, topic)
         if team is None:
             return []
         knowledge = self._knowledge()
         signal = safety_signal(knowledge, question)
         ticket, _ = self.tickets.create(
-            source_key=incoming.source_key or f"draft:{profile.user_id}:{question}",
+            source_key=incoming.source_key or f"once:{uuid.uuid4().hex}",
             user_id=profile.user_id,
             team_id=team.id,
             chat_id=self.chat_of(team),
@@ -203,7 +205,7 @@ class Escalation:
             country=profile.country,
             city=profile.city,
             stage=profile.stage,
-            topic=self._topic(question),
+            topic=topic,
             user_label=incoming.sender_name if with_name and incoming.sender_name else None,
         )
         fault_point("after-ticket-insert")
@@ -289,7 +291,7 @@ class Escalation:
             return []
         message, new = self.tickets.add_message(
             ticket["id"],
-            source_key=incoming.source_key or f"add:{profile.user_id}:{text}",
+            source_key=incoming.source_key or f"once:{uuid.uuid4().hex}",
             direction="user",
             text=text,
             author_id=profile.user_id,

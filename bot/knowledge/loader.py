@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.knowledge.checklists import check_task_refs, parse_tasks
+from bot.knowledge.fields import check_fields as _check_fields
+from bot.knowledge.fields import items as _items
 from bot.knowledge.model import (
     BOT_LANGUAGES,
     DEFAULT_ANSWER,
@@ -29,9 +31,8 @@ from bot.knowledge.model import (
     Team,
 )
 from bot.knowledge.providers import parse_events, parse_safety, parse_teams
-from bot.knowledge.yamlload import KnowledgeFileError, LineDict, LineList, load_yaml
+from bot.knowledge.yamlload import KnowledgeFileError, LineDict, load_yaml
 
-SCHEMA_VERSION = 1
 PHASES = frozenset({"before", "after", "leaving", "any"})
 TOPICS = frozenset(
     [
@@ -122,20 +123,6 @@ class _Report:
         self.problems.append(Problem(self.path, line, message, "warning"))
 
 
-def _check_fields(
-    rep: _Report, node: LineDict, what: str, required: set[str], optional: set[str] = frozenset()
-) -> bool:
-    ok = True
-    for key in node:
-        if key not in required and key not in optional:
-            allowed = ", ".join(sorted(required | set(optional)))
-            rep.error(node.line_of(key), f"{what}: unknown field '{key}' (allowed: {allowed})")
-    for key in sorted(required - set(node)):
-        rep.error(node.line, f"{what}: missing field '{key}'")
-        ok = False
-    return ok
-
-
 def _texts(rep: _Report, node: Any, line: int, what: str, *, require_en: bool = True) -> dict:
     if not isinstance(node, dict):
         rep.error(line, f"{what}: expected a mapping of language code to text")
@@ -160,26 +147,6 @@ def _str_list(rep: _Report, node: Any, line: int, what: str) -> tuple[str, ...]:
         rep.error(line, f"{what}: expected a list of strings")
         return ()
     return tuple(str(x).strip() for x in node if str(x).strip())
-
-
-def _items(rep: _Report, doc: Any, key: str, path: Path) -> list[LineDict]:
-    if not isinstance(doc, LineDict):
-        rep.error(1, f"expected a mapping with 'version' and '{key}'")
-        return []
-    _check_fields(rep, doc, path.name, {"version", key})
-    if doc.get("version") != SCHEMA_VERSION:
-        rep.error(doc.line_of("version"), f"'version' must be {SCHEMA_VERSION}")
-    items = doc.get(key) or []
-    if not isinstance(items, LineList):
-        rep.error(doc.line_of(key), f"'{key}' must be a list")
-        return []
-    good = []
-    for index, item in enumerate(items):
-        if isinstance(item, LineDict):
-            good.append(item)
-        else:
-            rep.error(items.line_of(index), f"{key}[{index}] must be a mapping")
-    return good
 
 
 # --- countries ------------------------------------------------------------------------------
@@ -497,12 +464,23 @@ def load_knowledge(
     teams: dict[str, Team] = _load_optional(
         rep,
         root / "providers.yaml",
-        lambda doc: parse_teams(rep, doc, countries=set(countries), cities=city_ids, topics=TOPICS),
+        lambda doc: parse_teams(
+            rep,
+            _items(rep, doc, "teams", root / "providers.yaml"),
+            countries=set(countries),
+            cities=city_ids,
+            topics=TOPICS,
+        ),
     )
     events: dict[str, Event] = _load_optional(
         rep,
         root / "events.yaml",
-        lambda doc: parse_events(rep, doc, countries=set(countries), cities=city_ids),
+        lambda doc: parse_events(
+            rep,
+            _items(rep, doc, "events", root / "events.yaml"),
+            countries=set(countries),
+            cities=city_ids,
+        ),
     )
     safety: dict[str, tuple[str, ...]] = _load_optional(
         rep, root / "safety.yaml", lambda doc: parse_safety(rep, doc)

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from bot.knowledge.fields import check_fields
 from bot.knowledge.model import Event, Team
 from bot.knowledge.yamlload import LineDict
 
@@ -31,22 +32,21 @@ def _strings(node: Any) -> tuple[str, ...]:
 
 
 def parse_teams(
-    rep: Any, doc: Any, *, countries: set[str], cities: set[str], topics: frozenset[str]
+    rep: Any,
+    nodes: list[LineDict],
+    *,
+    countries: set[str],
+    cities: set[str],
+    topics: frozenset[str],
 ) -> dict[str, Team]:
-    if not isinstance(doc, LineDict) or not isinstance(doc.get("teams"), list):
-        rep.error(1, "expected 'version: 1' and a list 'teams'")
-        return {}
+    """providers.yaml: the team entries (already checked to be mappings)."""
     teams: dict[str, Team] = {}
-    for node in doc["teams"]:
-        if not isinstance(node, LineDict):
-            rep.error(getattr(node, "line", 0), "a team must be a mapping")
-            continue
+    for node in nodes:
         what = f"team '{node.get('id', '?')}'"
-        for key in node:
-            if key not in _TEAM_FIELDS:
-                rep.error(node.line_of(key), f"{what}: unknown field '{key}'")
-        if "id" not in node or not isinstance(node.get("name"), dict) or "en" not in node["name"]:
-            rep.error(node.line, f"{what}: needs an 'id' and a 'name' with at least 'en'")
+        if not check_fields(rep, node, what, {"id", "name"}, _TEAM_FIELDS - {"id", "name"}):
+            continue
+        if not isinstance(node["name"], dict) or "en" not in node["name"]:
+            rep.error(node.line_of("name"), f"{what}: 'name' needs at least 'en'")
             continue
         team = Team(
             id=str(node["id"]),
@@ -79,7 +79,7 @@ def parse_teams(
             rep.error(node.line, f"{what}: duplicate id")
         teams[team.id] = team
     if sum(t.fallback for t in teams.values()) > 1:
-        rep.error(doc.line_of("teams"), "at most one team can be the fallback")
+        rep.error(nodes[0].line, "at most one team can be the fallback")
     return teams
 
 
@@ -100,24 +100,18 @@ def parse_safety(rep: Any, doc: Any) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def parse_events(rep: Any, doc: Any, *, countries: set[str], cities: set[str]) -> dict[str, Event]:
+def parse_events(
+    rep: Any, nodes: list[LineDict], *, countries: set[str], cities: set[str]
+) -> dict[str, Event]:
     """events.yaml: id, title per language, date, country, city (optional), languages, link."""
-    if not isinstance(doc, LineDict) or not isinstance(doc.get("events", []), list):
-        rep.error(1, "expected 'version: 1' and a list 'events'")
-        return {}
     events: dict[str, Event] = {}
-    allowed = {"id", "title", "date", "country", "city", "languages", "link"}
-    for node in doc.get("events") or []:
-        if not isinstance(node, LineDict):
-            rep.error(getattr(node, "line", 0), "an event must be a mapping")
-            continue
+    for node in nodes:
         what = f"event '{node.get('id', '?')}'"
-        for key in node:
-            if key not in allowed:
-                rep.error(node.line_of(key), f"{what}: unknown field '{key}'")
-        missing = [k for k in ("id", "title", "date", "country", "link") if k not in node]
-        if missing or not isinstance(node.get("title"), dict) or "en" not in node["title"]:
-            rep.error(node.line, f"{what}: needs id, title (with 'en'), date, country and link")
+        required = {"id", "title", "date", "country", "link"}
+        if not check_fields(rep, node, what, required, {"city", "languages"}):
+            continue
+        if not isinstance(node["title"], dict) or "en" not in node["title"]:
+            rep.error(node.line_of("title"), f"{what}: 'title' needs at least 'en'")
             continue
         if not isinstance(node["date"], dt.date):
             rep.error(node.line_of("date"), f"{what}: 'date' is not a date (YYYY-MM-DD)")
