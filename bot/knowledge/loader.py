@@ -16,6 +16,7 @@ from typing import Any
 from bot.knowledge.checklists import check_task_refs, parse_tasks
 from bot.knowledge.fields import check_fields as _check_fields
 from bot.knowledge.fields import items as _items
+from bot.knowledge.mentoring import MentoringCatalog, parse_mentoring
 from bot.knowledge.model import (
     BOT_LANGUAGES,
     DEFAULT_ANSWER,
@@ -485,6 +486,9 @@ def load_knowledge(
     safety: dict[str, tuple[str, ...]] = _load_optional(
         rep, root / "safety.yaml", lambda doc: parse_safety(rep, doc)
     )
+    path = root / "mentoring.yaml"  # buddies and mentors (optional)
+    doc = _load(rep, path) if path.exists() else None
+    mentoring = parse_mentoring(rep, doc) if doc is not None else MentoringCatalog()
 
     for intent_id, (source, _line, node) in intent_lines.items():
         rep.path = source
@@ -494,7 +498,9 @@ def load_knowledge(
     has_errors = any(p.severity == "error" for p in rep.problems)
     if has_errors:
         return None, rep.problems
-    knowledge = Knowledge(intents, services, countries, smalltalk, tasks, teams, safety, events)
+    knowledge = Knowledge(
+        intents, services, countries, smalltalk, tasks, teams, safety, events, mentoring=mentoring
+    )
     return knowledge, rep.problems
 
 

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from bot.knowledge.mentoring import MentoringCatalog
+
 BOT_LANGUAGES: tuple[str, ...] = ("en", "ru", "uk")
 DEFAULT_ANSWER = "default"
 
@@ -174,6 +176,7 @@ class Knowledge:
     teams: Mapping[str, Team] = field(default_factory=dict)
     safety: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # signal -> phrases
     events: Mapping[str, Event] = field(default_factory=dict)
+    mentoring: MentoringCatalog = field(default_factory=MentoringCatalog)  # buddies, mentors
 
     def __post_init__(self) -> None:
         names = (
