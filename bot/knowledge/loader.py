@@ -31,6 +31,7 @@ from bot.knowledge.model import (
     Service,
     Team,
 )
+from bot.knowledge.pathways import load_pathways
 from bot.knowledge.providers import parse_events, parse_safety, parse_teams
 from bot.knowledge.yamlload import KnowledgeFileError, LineDict, load_yaml
 
@@ -490,6 +491,16 @@ def load_knowledge(
     doc = _load(rep, path) if path.exists() else None
     mentoring = parse_mentoring(rep, doc) if doc is not None else MentoringCatalog()
 
+    pathways = load_pathways(  # guided flows such as /business (optional folder)
+        rep,
+        root / "pathways",
+        lambda p: _load(rep, p),
+        services=services,
+        intents=None if faq_unreadable else intents,
+        countries=countries,
+        today=today,
+    )
+
     for intent_id, (source, _line, node) in intent_lines.items():
         rep.path = source
         _check_intent_refs(rep, intents[intent_id], node, intents, services, countries, today)
@@ -499,7 +510,16 @@ def load_knowledge(
     if has_errors:
         return None, rep.problems
     knowledge = Knowledge(
-        intents, services, countries, smalltalk, tasks, teams, safety, events, mentoring=mentoring
+        intents,
+        services,
+        countries,
+        smalltalk,
+        tasks,
+        teams,
+        safety,
+        events,
+        mentoring=mentoring,
+        pathways=pathways,
     )
     return knowledge, rep.problems
 

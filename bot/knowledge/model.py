@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from bot.knowledge.mentoring import MentoringCatalog
+from bot.knowledge.pathway_model import Pathway
 
 BOT_LANGUAGES: tuple[str, ...] = ("en", "ru", "uk")
 DEFAULT_ANSWER = "default"
@@ -177,6 +178,7 @@ class Knowledge:
     safety: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # signal -> phrases
     events: Mapping[str, Event] = field(default_factory=dict)
     mentoring: MentoringCatalog = field(default_factory=MentoringCatalog)  # buddies, mentors
+    pathways: Mapping[str, Pathway] = field(default_factory=dict)  # guided flows, e.g. /business
 
     def __post_init__(self) -> None:
         names = (
@@ -188,6 +190,7 @@ class Knowledge:
             "teams",
             "safety",
             "events",
+            "pathways",
         )
         for name in names:
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
