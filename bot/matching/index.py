@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -23,6 +24,7 @@ from bot.matching.normalize import fold, normalize, raw_words, stem
 from bot.matching.stopwords import STOPWORDS
 
 MIN_STEM = 2
+FUZZY_LIMIT = 5  # typo neighbours kept per query term
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,14 @@ class MatchIndex:
         self.postings: dict[str, frozenset[str]] = {t: frozenset(s) for t, s in postings.items()}
         self.idf: dict[str, float] = {t: math.log(1.0 + n / len(s)) for t, s in postings.items()}
         self.unknown_idf = math.log(1.0 + n)
-        self.tf_weight = self._tf_weights(term_counts)
+        tf_weight = self._tf_weights(term_counts)
+        # (intent, BM25 tf factor) per term: all the lexical stage's inner loop reads.
+        self.weighted: dict[str, tuple[tuple[str, float], ...]] = {
+            term: tuple((i, tf_weight[(term, i)]) for i in sorted(ids))
+            for term, ids in postings.items()
+        }
         self.vocab: tuple[str, ...] = tuple(sorted(self.postings))
+        self._by_length = _by_length(self.vocab)
         self._expand = lru_cache(maxsize=50_000)(self._expand_uncached)
 
     def _phrases(self, knowledge: Knowledge) -> list[Phrase]:
@@ -89,8 +97,12 @@ class MatchIndex:
 
     def terms(self, text: str) -> list[str]:
         """Stemmed content words of raw `text` (stopwords and place names dropped)."""
+        return list(self.iter_terms(text))
+
+    def iter_terms(self, text: str) -> Iterator[str]:
+        """`terms`, one at a time (a caller may stop early on a very long message)."""
         stems = (stem(w) for w in raw_words(text) if not self.is_stopword(fold(w)))
-        return [s for s in stems if len(s) >= MIN_STEM]  # "им" (from "имею") says nothing
+        return (s for s in stems if len(s) >= MIN_STEM)  # "им" (from "имею") says nothing
 
     def is_stopword(self, word: str) -> bool:
         """A function word, a place name (also inflected: "финляндии", "tallinnas"), or noise."""
@@ -121,16 +133,56 @@ class MatchIndex:
                     found.setdefault(term[:cut], th.PREFIX_SIMILARITY * cut / len(term))
                     break
         if len(term) >= th.MIN_FUZZY_TOKEN_LEN:
-            for word, score, _ in process.extract(
-                term,
-                self.vocab,
-                scorer=fuzz.ratio,
-                processor=None,
-                score_cutoff=th.FUZZY_TOKEN_CUTOFF,
-                limit=5,
-            ):
+            for word, score in self._typos(term):
                 found.setdefault(word, th.FUZZY_SIMILARITY * score / 100.0)
         return found
+
+    def _typos(self, term: str) -> list[tuple[str, float]]:
+        """The five vocabulary terms most similar to `term` (fuzz.ratio at or above the cutoff),
+        best first, ties in vocabulary order: what one `process.extract` over the whole
+        vocabulary gives, but scanning only the lengths that can reach the cutoff."""
+        found: list[tuple[str, float]] = []
+        for length in _reachable_lengths(len(term), th.FUZZY_TOKEN_CUTOFF):
+            words = self._by_length.get(length)
+            if not words:
+                continue
+            found += (
+                (word, score)
+                for word, score, _ in process.extract(
+                    term,
+                    words,
+                    scorer=fuzz.ratio,
+                    processor=None,
+                    score_cutoff=th.FUZZY_TOKEN_CUTOFF,
+                    limit=FUZZY_LIMIT,
+                )
+            )
+        found.sort(key=lambda pair: (-pair[1], pair[0]))
+        return found[:FUZZY_LIMIT]
+
+
+def _by_length(vocab: tuple[str, ...]) -> dict[int, tuple[str, ...]]:
+    """The (sorted) vocabulary split by word length, each part still sorted."""
+    groups: dict[int, list[str]] = {}
+    for word in vocab:
+        groups.setdefault(len(word), []).append(word)
+    return {length: tuple(words) for length, words in groups.items()}
+
+
+@lru_cache(maxsize=256)
+def _reachable_lengths(length: int, cutoff: float) -> tuple[int, ...]:
+    """Word lengths whose fuzz.ratio with a word of `length` can reach `cutoff`.
+
+    fuzz.ratio is 100 * (1 - indel / (a + b)) and the indel distance is at least |a - b|, so
+    the best possible score is 200 * min(a, b) / (a + b); a small margin keeps float rounding
+    on the safe (inclusive) side.
+    """
+    upper = int(length * 200 / max(cutoff, 1.0)) + 1
+    return tuple(
+        other
+        for other in range(1, upper + 1)
+        if 200.0 * min(length, other) / (length + other) >= cutoff - 1e-6
+    )
 
 
 def _place_words(knowledge: Knowledge) -> frozenset[str]:

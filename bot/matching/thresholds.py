@@ -35,3 +35,8 @@ FUZZY_TOKEN_CUTOFF = 84.0
 MIN_FUZZY_TOKEN_LEN = 5
 # How many intents (by BM25) are re-ranked with the whole-phrase fuzzy score.
 RERANK_TOP = 12
+
+# A question is read up to its first MAX_QUERY_TERMS distinct content words. Real questions
+# have fewer than twenty; the cap bounds the time one 4096-character message can hold the
+# event loop (each unknown word costs a typo search over the vocabulary).
+MAX_QUERY_TERMS = 48
