@@ -16,6 +16,8 @@ from typing import Any
 
 import sqlite_utils
 
+from bot.mentoring_store import MentoringStore, migrate_009_mentoring
+
 Clock = Callable[[], dt.datetime]
 
 
@@ -266,6 +268,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("005_idempotent_questions", _migration_005_idempotent_questions),
     ("006_journal_user", _migration_006_journal_user),
     ("007_broadcasts", _migration_007_broadcasts),
+    ("009_mentoring", migrate_009_mentoring),  # bot/mentoring_store.py
 ]
 
 
@@ -461,6 +464,7 @@ class Store:
                 }
                 for ticket in self.db["tickets"].rows_where("user_id = ?", [user_id], order_by="id")
             ],
+            "mentoring": MentoringStore(self).export_user(user_id),
         }
 
     def forget_user(self, user_id: int) -> None:
@@ -469,6 +473,7 @@ class Store:
         from bot.tickets_store import TicketStore
 
         TicketStore(self).erase_user(user_id)
+        MentoringStore(self).erase_user(user_id)
         with self.db.conn:
             for table in USER_TABLES:
                 self.db.execute(f"DELETE FROM [{table}] WHERE {USER_TABLES[table]} = ?", [user_id])
