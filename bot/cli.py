@@ -30,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--lang", choices=["en", "ru", "uk"], help="language; skips onboarding")
     chat.add_argument("--db", type=Path, help="SQLite file (default: DATABASE_PATH)")
     chat.add_argument("--user", type=int, default=1, help="user id to chat as (default 1)")
+    chat.add_argument("--username", default="", help="Telegram username to play (for /buddy)")
 
     knowledge = sub.add_parser("knowledge", help="knowledge tools")
     ksub = knowledge.add_subparsers(dest="knowledge_command", required=True)
@@ -118,7 +119,13 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
         # Offline demo: every team works in the terminal's own provider "group" (/as provider).
         teams = holder.current.knowledge.teams
         assistant.escalation.provider_chats = {team_id: TERMINAL_GROUP for team_id in teams}
-    return run_chat(assistant, country=args.country, lang=args.lang, user_id=args.user)
+    return run_chat(
+        assistant,
+        country=args.country,
+        lang=args.lang,
+        user_id=args.user,
+        username=args.username.lstrip("@"),
+    )
 
 
 def _stats(settings: Settings, args: argparse.Namespace) -> int:

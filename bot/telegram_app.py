@@ -19,6 +19,7 @@ from telegram import (
     InlineKeyboardMarkup,
     InputFile,
     Message,
+    MessageEntity,
     ReplyParameters,
     Update,
     User,
@@ -80,6 +81,20 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
             for row in reply.buttons
         ]
     )
+
+
+def link_entities(text: str, links: tuple[tuple[str, str], ...]) -> list[MessageEntity] | None:
+    """Clickable links for fragments of a plain text (a tg://user?id= link works only as a
+    text link). Offsets count UTF-16 code units, as Telegram does."""
+    entities = []
+    for fragment, url in links:
+        index = text.rfind(fragment) if fragment else -1
+        if index < 0:
+            continue
+        offset = len(text[:index].encode("utf-16-le")) // 2
+        length = len(fragment.encode("utf-16-le")) // 2
+        entities.append(MessageEntity(MessageEntity.TEXT_LINK, offset, length, url=url))
+    return sorted(entities, key=lambda e: e.offset) or None
 
 
 async def send_replies(
@@ -160,6 +175,7 @@ async def _send_one(
             chat_id,
             reply.edit_message_id,
             reply_markup=keyboard(reply),
+            entities=link_entities(reply.text[: MessageLimit.MAX_TEXT_LENGTH], reply.links),
         )
         return edited if isinstance(edited, Message) else None
     thread_id = reply.thread_id
@@ -182,6 +198,7 @@ async def _send_one(
             chat_id,
             chunk,
             reply_markup=keyboard(reply) if last else None,
+            entities=link_entities(chunk, reply.links),
             message_thread_id=thread_id,
             reply_parameters=reply_parameters if index == 0 else None,
         )
@@ -286,6 +303,7 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         args.strip(),
         user.language_code,
         source_key=f"m:{message.chat_id}:{message.message_id}",
+        username=user.username or "",
     )
     await send_replies(context, message.chat_id, _assistant(context).handle(incoming))
 
@@ -302,6 +320,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message.text or "",
         language_code=user.language_code,
         source_key=f"m:{message.chat_id}:{message.message_id}",
+        username=user.username or "",
     )
     await send_replies(context, message.chat_id, _assistant(context).handle(incoming))
 
@@ -332,6 +351,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat_id=chat_id if group else None,
         sender_name=_sender_name(query.from_user),
         source_key=f"c:{query.id}",
+        username=query.from_user.username or "",
+        # the pressed message, so that a multiple choice can be updated in place
+        message_id=query.message.message_id if query.message and not group else None,
     )
     await send_replies(context, chat_id, _assistant(context).handle(incoming))
 

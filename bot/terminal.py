@@ -25,10 +25,13 @@ TERMINAL_GROUP = -1000000000001  # the provider group of the offline demo
 class Terminal:
     """Prints replies, numbers buttons, and plays the Telegram side for tagged messages."""
 
-    def __init__(self, assistant: Assistant, out: TextIO, user_id: int) -> None:
+    def __init__(
+        self, assistant: Assistant, out: TextIO, user_id: int, *, username: str = ""
+    ) -> None:
         self.assistant = assistant
         self.out = out
         self.user_id = user_id
+        self.username = username  # the "Telegram username" a buddy gets after both accept
         self.mode = "user"
         self.buttons: list[Button] = []
         self._ids = itertools.count(1)
@@ -43,6 +46,8 @@ class Terminal:
                 who = "the provider group" if target == TERMINAL_GROUP else f"user {target}"
                 print(f"── to {who} ──", file=self.out)
             print(reply.text, file=self.out)
+            for fragment, url in reply.links:  # Telegram shows these as links
+                print(f"   ({fragment}: {url})", file=self.out)
             if reply.document is not None:
                 print(reply.document.content.decode("utf-8"), file=self.out)
             if reply.photo is not None:
@@ -87,7 +92,9 @@ class Terminal:
             self.show(self.assistant.handle(self._provider_input(stripped)), chat_id=TERMINAL_GROUP)
             return
         self.show(
-            self.assistant.handle(to_incoming(raw, self.buttons, self.user_id)),
+            self.assistant.handle(
+                to_incoming(raw, self.buttons, self.user_id, username=self.username)
+            ),
             chat_id=self.user_id,
         )
 
@@ -120,7 +127,7 @@ class Terminal:
         return ticket["post_message_id"] if ticket else None
 
 
-def to_incoming(line: str, buttons: list[Button], user_id: int) -> Incoming:
+def to_incoming(line: str, buttons: list[Button], user_id: int, *, username: str = "") -> Incoming:
     """A typed line as the core sees it: a command, a button number, or text."""
     stripped = line.strip()
     if stripped.isdigit() and 1 <= int(stripped) <= len(buttons):
@@ -129,11 +136,12 @@ def to_incoming(line: str, buttons: list[Button], user_id: int) -> Incoming:
             "button",
             buttons[int(stripped) - 1].data,
             source_key=f"terminal:{uuid.uuid4().hex}",  # each press is a new "update"
+            username=username,
         )
     if stripped.startswith("/") and len(stripped) > 1:
         name, _, args = stripped[1:].partition(" ")
-        return Incoming(user_id, "command", name.split("@")[0], args.strip())
-    return Incoming(user_id, "text", line)
+        return Incoming(user_id, "command", name.split("@")[0], args.strip(), username=username)
+    return Incoming(user_id, "text", line, username=username)
 
 
 def run_chat(
@@ -142,13 +150,14 @@ def run_chat(
     country: str | None = None,
     lang: str | None = None,
     user_id: int = TERMINAL_USER_ID,
+    username: str = "",
     stdin: TextIO = sys.stdin,
     stdout: TextIO = sys.stdout,
 ) -> int:
     """Chat until end of input. --country/--lang set the profile and skip onboarding."""
     profile = assistant.profile_of(user_id, lang)
     interactive = stdin.isatty()
-    terminal = Terminal(assistant, stdout, user_id)
+    terminal = Terminal(assistant, stdout, user_id, username=username)
     if country or lang:
         changes: dict[str, object] = {"onboarding_step": None, "editing": False}
         if country:

@@ -18,6 +18,7 @@ from bot.core.escalation import (
     safety_signal,
 )
 from bot.core.knowledge_holder import KnowledgeError, KnowledgeHolder
+from bot.core.mentoring import MENTORING_STEPS, Mentoring
 from bot.core.replies import Button, Document, Incoming, Reply
 from bot.core.understanding import understand
 from bot.i18n import format_date, pick_language, t
@@ -39,6 +40,8 @@ COMMANDS = (
     "reminders",
     "human",
     "tickets",
+    "buddy",
+    "volunteer",
     "events",
     "news",
     "privacy",
@@ -49,6 +52,7 @@ ADMIN_COMMANDS = (
     "reload",
     "stats",
     "broadcast",
+    "volunteers",
 )  # not in the public menu; refused politely for everyone else
 OVERDUE_HELP_DAYS = 5
 REMINDER_DAYS_AHEAD = 3
@@ -89,6 +93,8 @@ class Assistant:
         self.escalation = Escalation(
             holder, store, provider_chats=provider_chats or {}, provider_ids=provider_ids
         )
+        # /buddy and /volunteer (bot/core/mentoring.py); admins are read at each use.
+        self.mentoring = Mentoring(holder, store, admin_ids=lambda: self.admin_ids)
 
     @property
     def knowledge(self):
@@ -176,6 +182,8 @@ class Assistant:
             return [self._add_task(profile, args)]
         if name == "reminders":
             return [self._reminders(profile)]
+        if name in ("volunteer", "buddy", "volunteers"):
+            return self.mentoring.command(profile, name)
         return [Reply(t(lang, "unknown_command"))]
 
     # --- text -------------------------------------------------------------------------------
@@ -202,6 +210,8 @@ class Assistant:
         first = []
         if safety_signal(self.knowledge, text):
             first.append(safety_reply(self.knowledge, profile))
+        if profile.onboarding_step in MENTORING_STEPS:  # a buddy form or a report waits
+            return first + self.mentoring.text(profile, text)
         esc = self.escalation
         if profile.onboarding_step in (STATE_QUESTION, STATE_CONSENT):
             return first + (
@@ -391,6 +401,7 @@ class Assistant:
             for ticket in self.escalation.tickets.of_user(profile.user_id)
             if ticket["status"] in OPEN_STATES and ticket["chat_id"]
         ]
+        notices += self.mentoring.forget(profile.user_id)  # buddies are told it ended, no more
         self.store.forget_user(profile.user_id)
         return [Reply(t(profile.lang, "forget_done")), *notices]
 
@@ -423,6 +434,9 @@ class Assistant:
         action, _, raw_id = rest.partition(":")
         return esc.user_button(profile, action, raw_id)
 
+    def _mentoring_button(self, profile: Profile, rest: str) -> list[Reply]:
+        return self.mentoring.button(profile, rest, self._current)
+
     def _privacy(self, profile: Profile) -> list[Reply]:
         intent = self.knowledge.intents.get("privacy")
         if intent is None:
@@ -451,6 +465,7 @@ class Assistant:
             "esc": self._escalation_button,
             "bc": self._broadcast_button,
             "tk": self._ticket_button,
+            "mt": self._mentoring_button,
         }.get(kind)
         if data == "human":
             return self._human(profile)

@@ -33,6 +33,8 @@ class Reply:
     edit_message_id: int | None = None  # edit this message instead of sending a new one
     new_topic: str | None = None  # create a forum topic with this name and post in it
     tag: str | None = None  # the adapter reports the sent message id back with this tag
+    # (fragment of `text`, URL): the adapter makes the fragment a link (e.g. tg://user?id=..)
+    links: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Incoming:
     thread_id: int | None = None
     sender_name: str = ""  # shown to providers only when the user agrees
     source_key: str = ""  # stable id of the update (for idempotent processing)
+    username: str = ""  # Telegram @username without '@'; shared only by consent (buddies)
 
 
 def rows(buttons: list[Button], per_row: int = 2) -> tuple[tuple[Button, ...], ...]:
