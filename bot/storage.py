@@ -58,6 +58,8 @@ USER_TABLES: dict[str, str] = {
     "digests": "user_id",
     "journal": "user_id",
     "broadcast_recipients": "user_id",
+    "pathway_runs": "user_id",
+    "pathway_answers": "user_id",
     "users": "id",
 }
 
@@ -260,6 +262,19 @@ def _migration_007_broadcasts(db: sqlite_utils.Database) -> None:
     db["broadcast_recipients"].create_index(["broadcast_id", "status"])
 
 
+def _migration_008_business(db: sqlite_utils.Database) -> None:
+    # Guided pathways (/business): one run per user and pathway, and each answer stored as the
+    # user gives it, so a restart resumes where they stopped.
+    db["pathway_runs"].create(
+        {"user_id": int, "pathway": str, "status": str, "started_at": str, "finished_at": str},
+        pk=("user_id", "pathway"),
+    )
+    db["pathway_answers"].create(
+        {"user_id": int, "pathway": str, "question": str, "answer": str, "answered_at": str},
+        pk=("user_id", "pathway", "question"),
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _migration_001_initial),
     ("002_checklists", _migration_002_checklists),
@@ -268,6 +283,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("005_idempotent_questions", _migration_005_idempotent_questions),
     ("006_journal_user", _migration_006_journal_user),
     ("007_broadcasts", _migration_007_broadcasts),
+    ("008_business", _migration_008_business),
     ("009_mentoring", migrate_009_mentoring),  # bot/mentoring_store.py
 ]
 
@@ -453,6 +469,14 @@ class Store:
             "feedback": self.feedback_of(user_id),
             "checklist": self.tasks_of(user_id),
             "reminders_sent": list(self.db["digests"].rows_where("user_id = ?", [user_id])),
+            "pathways": {  # /business: the assessment's state and answers
+                "runs": list(self.db["pathway_runs"].rows_where("user_id = ?", [user_id])),
+                "answers": list(
+                    self.db["pathway_answers"].rows_where(
+                        "user_id = ?", [user_id], order_by="pathway, answered_at"
+                    )
+                ),
+            },
             "tickets": [
                 ticket
                 | {

@@ -19,6 +19,7 @@ from bot.core.escalation import (
 )
 from bot.core.knowledge_holder import KnowledgeError, KnowledgeHolder
 from bot.core.mentoring import MENTORING_STEPS, Mentoring
+from bot.core.pathways import Pathways
 from bot.core.replies import Button, Document, Incoming, Reply
 from bot.core.understanding import understand
 from bot.i18n import format_date, pick_language, t
@@ -38,6 +39,7 @@ COMMANDS = (
     "checklist",
     "task",
     "reminders",
+    "business",
     "human",
     "tickets",
     "buddy",
@@ -95,6 +97,7 @@ class Assistant:
         )
         # /buddy and /volunteer (bot/core/mentoring.py); admins are read at each use.
         self.mentoring = Mentoring(holder, store, admin_ids=lambda: self.admin_ids)
+        self.pathways = Pathways(holder, store)  # /business (bot/core/pathways.py)
 
     @property
     def knowledge(self):
@@ -184,6 +187,8 @@ class Assistant:
             return [self._reminders(profile)]
         if name in ("volunteer", "buddy", "volunteers"):
             return self.mentoring.command(profile, name)
+        if name == "business":
+            return self.pathways.command(profile, "business")
         return [Reply(t(lang, "unknown_command"))]
 
     # --- text -------------------------------------------------------------------------------
@@ -466,6 +471,7 @@ class Assistant:
             "bc": self._broadcast_button,
             "tk": self._ticket_button,
             "mt": self._mentoring_button,
+            "pw": self._pathway_button,
         }.get(kind)
         if data == "human":
             return self._human(profile)
@@ -475,6 +481,9 @@ class Assistant:
             return [Reply(t(profile.lang, "forget_cancelled"))]
         replies = handler(profile, rest) if handler else None
         return replies or [Reply(t(profile.lang, "stale_button"))]
+
+    def _pathway_button(self, profile: Profile, rest: str) -> list[Reply]:
+        return self.pathways.button(profile, rest, today=self._today(profile))
 
     def _onboarding_button(self, profile: Profile, rest: str) -> list[Reply] | None:
         step, _, value = rest.partition(":")
