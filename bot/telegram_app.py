@@ -41,6 +41,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.broadcasts import text_for as broadcast_text
+from bot.clock import process_clock
 from bot.config import Settings
 from bot.core.assistant import ADMIN_COMMANDS, COMMANDS, Assistant
 from bot.core.flood import FloodGate
@@ -340,7 +341,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None:
         return
-    await query.answer()
+    try:
+        await query.answer()
+    except BadRequest as exc:  # too old, e.g. replayed from the journal after a restart
+        log.info("button press not answered (%s); handling it anyway", exc)
     chat_id = query.message.chat.id if query.message else query.from_user.id
     group = query.message is not None and query.message.chat.type != ChatType.PRIVATE
     incoming = Incoming(
@@ -601,7 +605,7 @@ def build_application(
         application.job_queue.run_repeating(
             send_reminders,
             interval=settings.reminder_interval_seconds,
-            first=10,
+            first=min(10, settings.reminder_interval_seconds),
             name="reminders",
         )
         application.job_queue.run_repeating(
@@ -631,6 +635,7 @@ def make_assistant(settings: Settings, holder: KnowledgeHolder, store: Store) ->
     assistant = Assistant(
         holder,
         store,
+        clock=store.clock,  # the store's clock (SOFTLANDING_CLOCK_FILE in end-to-end tests)
         overdue_help_days=settings.overdue_help_days,
         reminder_days_ahead=settings.reminder_days_ahead,
         provider_chats=settings.provider_chats(holder.current.knowledge.teams.values()),
@@ -666,7 +671,7 @@ def run_bot(settings: Settings, *, webhook: bool = False) -> int:
         for problem in exc.problems:
             log.error("%s", problem)
         return 1
-    store = Store(open_database(settings.database_path))
+    store = Store(open_database(settings.database_path), clock=process_clock())
     knowledge = holder.current.knowledge
     log.info(
         "Soft Landing starting: mode=%s api=%s db=%s knowledge=%s (%d intents, %d services, "

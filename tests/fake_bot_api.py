@@ -706,11 +706,15 @@ class FakeBotAPI:
 
     def bot_messages(self, chat_id: int) -> list[Json]:
         """The bot's messages in a chat as they are now (edits applied), oldest first."""
+        return self.messages_from(BOT["id"], chat_id)
+
+    def messages_from(self, sender_id: int, chat_id: int) -> list[Json]:
+        """What someone (a person, or the bot) has written in a chat, as it reads now."""
         with self.lock:
             return [
                 copy.deepcopy(m)
                 for (chat, _), m in sorted(self.messages.items())
-                if chat == chat_id and m["from"]["id"] == BOT["id"]
+                if chat == chat_id and m["from"]["id"] == sender_id
             ]
 
     def mark(self) -> int:
