@@ -298,7 +298,7 @@ def test_steps_are_added_to_the_checklist_once(shipped_holder: KnowledgeHolder) 
     with_profile(assistant, lang="en", country="FI", city="helsinki")
     run_through(assistant, STRONG | {"permit": "unsure"})
     added = press(assistant, "pw:business:ck")
-    assert "Added 6 steps to your checklist" in text(added)
+    assert "Steps added to your checklist: 6" in text(added)
     again = press(assistant, "pw:business:ck")
     assert "already on your checklist" in text(again)
     rows = assistant.store.tasks_of(USER)
@@ -552,3 +552,50 @@ def test_knowledge_check_command_fails_on_a_pathway_error(
     assert done.returncode == 1
     output = done.stdout + done.stderr
     assert re.search(r"pathways/business\.yaml:\d+: error: .*unknown dimension 'permits'", output)
+
+
+STEPS_ONLY = """\
+version: 1
+pathway:
+  id: return
+  title: {en: Going home, ru: Домой, uk: Додому}
+  steps:
+    - id: fi-deregister
+      when: {country: FI, stage: leaving}
+      title: {en: Tell DVV you are moving, ru: Сообщите в DVV, uk: Повідомте DVV}
+      text: {en: Before you go., ru: До отъезда., uk: До від'їзду.}
+      services: [fi-dvv]
+      reviewed: 2026-11-25
+"""
+
+
+def test_a_pathway_of_steps_only_plans_by_profile_without_storing_answers(
+    knowledge_dir: Path,
+) -> None:
+    """The step model without a self-check (what a departure pathway would reuse)."""
+    (knowledge_dir / "pathways").mkdir()
+    (knowledge_dir / "pathways" / "return.yaml").write_text(STEPS_ONLY, encoding="utf-8")
+    assistant = make_assistant(KnowledgeHolder(knowledge_dir))
+    profile = with_profile(assistant, lang="en", country="FI", stage="leaving")
+    shown = assistant.pathways.command(profile, "return")
+    assert len(shown) == 1 and "1. Tell DVV you are moving" in shown[0].text
+    assert "https://dvv.fi/en" in shown[0].text
+    assert [b.data for b in buttons(shown)] == ["pw:return:ck"]  # nothing to start again
+    assert "Steps added to your checklist: 1," in text(press(assistant, "pw:return:ck"))
+    assert PathwayStore(assistant.store).run(USER, "return") is None
+    staying = with_profile(assistant, lang="en", country="FI", stage="arrived")
+    assert "don't have steps" in assistant.pathways.command(staying, "return")[0].text
+
+
+def test_result_button_after_forget_offers_a_new_start_without_storing(
+    shipped_holder: KnowledgeHolder,
+) -> None:
+    assistant = make_assistant(shipped_holder)
+    with_profile(assistant, lang="en", country="FI")
+    run_through(assistant, STRONG)
+    press(assistant, "fg:yes")
+    with_profile(assistant, lang="en", country="FI")
+    replies = press(assistant, "pw:business:res")
+    assert "earlier round" in text(replies)
+    assert [b.data for b in buttons(replies)] == ["pw:business:new"]
+    assert PathwayStore(assistant.store).run(USER, "business") is None

@@ -39,8 +39,10 @@ class Pathways:
     def command(self, profile: Profile, pathway_id: str) -> list[Reply]:
         """/business: start, offer to continue, or offer the finished result."""
         pathway = self._pathway(pathway_id)
-        if pathway is None or not pathway.questions:
+        if pathway is None:
             return [Reply(t(profile.lang, "pw_unavailable"))]
+        if not pathway.questions:  # a plain step list (nothing to answer, nothing stored)
+            return self._replies_for(profile, pathway, {})
         run = self.runs.run(profile.user_id, pathway.id)
         if run is None:
             return self._start(profile, pathway)
@@ -50,16 +52,22 @@ class Pathways:
         """`pw:<pathway>:<action>[:<question>:<option>]`."""
         pathway_id, _, action = rest.partition(":")
         pathway = self._pathway(pathway_id)
-        if pathway is None or not pathway.questions:
+        if pathway is None:
             return [Reply(t(profile.lang, "stale_button"))]
+        if not pathway.questions:
+            return self._steps_only_button(profile, pathway, action, today)
         if action.startswith("a:"):
             question_id, _, option_id = action[2:].partition(":")
             return self._answer(profile, pathway, question_id, option_id)
         if action == "new":
             return self._start(profile, pathway)
         run = self.runs.run(profile.user_id, pathway.id)
-        if run is None:
-            return self._start(profile, pathway)
+        if run is None:  # e.g. after /forget: nothing is stored again without a new start
+            return (
+                self._start(profile, pathway)
+                if action == "go"
+                else [self._offer_start(pathway, profile.lang)]
+            )
         finished = run.status == DONE
         if action == "go":
             return (
@@ -75,8 +83,21 @@ class Pathways:
         if action == "res":
             return self._result(profile, pathway, run)
         if action == "ck":
-            return [self._add_to_checklist(profile, pathway, run, today)]
+            return [self._add_to_checklist(profile, pathway, run.answers, today)]
         return [Reply(t(profile.lang, "stale_button"))]
+
+    def _steps_only_button(
+        self, profile: Profile, pathway: Pathway, action: str, today: dt.date
+    ) -> list[Reply]:
+        if action in ("go", "res"):
+            return self._replies_for(profile, pathway, {})
+        if action == "ck":
+            return [self._add_to_checklist(profile, pathway, {}, today)]
+        return [Reply(t(profile.lang, "stale_button"))]
+
+    def _offer_start(self, pathway: Pathway, lang: str) -> Reply:
+        start = Button(t(lang, "pw_start"), render.data(pathway, "new"))
+        return Reply(t(lang, "pw_stale_finished"), ((start,),))
 
     # --- the flow -------------------------------------------------------------------------
 
@@ -113,8 +134,7 @@ class Pathways:
         lang = profile.lang
         run = self.runs.run(profile.user_id, pathway.id)
         if run is None:  # e.g. after /forget: nothing is stored again without a new start
-            start = Button(t(lang, "pw_start"), render.data(pathway, "new"))
-            return [Reply(t(lang, "pw_stale_finished"), ((start,),))]
+            return [self._offer_start(pathway, lang)]
         if run.status == DONE:  # a button of a finished run must not reopen or change it
             return [Reply(t(lang, "pw_stale_finished")), *self._where(profile, pathway, run)]
         current = next_question(pathway, run.answers)
@@ -143,23 +163,24 @@ class Pathways:
         self, profile: Profile, pathway: Pathway, answers: dict[str, str]
     ) -> list[Reply]:
         """The summary and the step list, computed now from the answers and the profile (so a
-        changed city or reloaded knowledge shows up when the result is seen again)."""
+        changed city or reloaded knowledge shows up when the result is seen again). A pathway
+        without questions has no summary, only its steps."""
         knowledge = self.holder.current.knowledge
         assessment = assess(pathway, answers)
         planned = plan(knowledge, pathway, profile, assessment.gap_ids)
-        return [
-            render.summary_reply(pathway, assessment, profile.lang),
-            render.steps_reply(knowledge, pathway, planned, profile),
-        ]
+        steps = render.steps_reply(knowledge, pathway, planned, profile)
+        if not pathway.questions:
+            return [steps]
+        return [render.summary_reply(pathway, assessment, profile.lang), steps]
 
     def _add_to_checklist(
-        self, profile: Profile, pathway: Pathway, run: Run, today: dt.date
+        self, profile: Profile, pathway: Pathway, answers: dict[str, str], today: dt.date
     ) -> Reply:
         """The planned steps as the user's own tasks, a week apart; each step is added once
         (keyed by pathway and step), so tapping again adds only steps that are new."""
         knowledge = self.holder.current.knowledge
         lang = profile.lang
-        planned = plan(knowledge, pathway, profile, assess(pathway, run.answers).gap_ids)
+        planned = plan(knowledge, pathway, profile, assess(pathway, answers).gap_ids)
         before = len(self.store.tasks_of(profile.user_id))
         task_ids = []
         for index, item in enumerate(planned):

@@ -94,13 +94,14 @@ def steps_reply(
     """The user's own steps, each with the services that help (name and website)."""
     lang = profile.lang
     restart = Button(t(lang, "pw_restart"), data(pathway, "new"))
+    again = ((restart,),) if pathway.questions else ()
     if not profile.country:
         return Reply(
             t(lang, "pw_need_country"),
-            ((Button(t(lang, "field_country"), "pf:country"),), (restart,)),
+            ((Button(t(lang, "field_country"), "pf:country"),), *again),
         )
     if not planned:
-        return Reply(t(lang, "pw_no_steps"), ((restart,),))
+        return Reply(t(lang, "pw_no_steps"), again)
     lines = [t(lang, "pw_steps_title", place=_place(knowledge, profile, lang))]
     for number, item in enumerate(planned, 1):
         lines += ["", *_step_lines(number, item, lang)]
@@ -125,10 +126,11 @@ def _step_buttons(
     read_more = [
         Button(knowledge.intents[i].title(lang), f"ask:{i}") for i in intents[:MAX_INTENT_BUTTONS]
     ]
+    again = ((restart,),) if pathway.questions else ()  # a plain step list has no answers
     return (
         (Button(t(lang, "pw_add_checklist"), data(pathway, "ck")),),
         *rows(read_more, 1),
-        (restart,),
+        *again,
     )
 
 
