@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
+import snowballstemmer
 from rapidfuzz import fuzz, process
+from snowballstemmer.arabic_stemmer import ArabicStemmer
+from snowballstemmer.english_stemmer import EnglishStemmer
+from snowballstemmer.russian_stemmer import RussianStemmer
 
 from bot.core.knowledge_holder import KnowledgeHolder
 from bot.matching import thresholds as th
 from bot.matching.index import MatchIndex, _reachable_lengths
 from bot.matching.matcher import Matcher, query_terms
+from bot.matching.normalize import fold, raw_words
 from tests.conftest import FIXTURE_KNOWLEDGE, SHIPPED_KNOWLEDGE
 
 
@@ -72,3 +79,29 @@ def test_a_repeated_question_gets_the_same_result_from_the_cache() -> None:
     question = "how to opne a bank acount"
     assert matcher.match(question) is matcher.match(question)
     assert matcher.match(question) == fresh._match_uncached(question)
+
+
+def _fold_by_definition(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def test_fold_equals_its_definition_for_every_character_of_the_alphabets() -> None:
+    text = "".join(chr(c) for c in [*range(0x20, 0x3000), 0x1F642, 0xFB01, 0xFF21])
+    assert fold(text) == _fold_by_definition(text)
+    assert fold("Försäkringskassan ёжик Їжак") == "Forsakringskassan ежик Іжак"
+
+
+@pytest.mark.parametrize(
+    ("language", "pure_python"),
+    [("russian", RussianStemmer), ("english", EnglishStemmer), ("arabic", ArabicStemmer)],
+)
+def test_the_installed_stemmer_gives_the_stems_of_the_pure_python_one(
+    shipped_index: MatchIndex, language: str, pure_python: type
+) -> None:
+    """PyStemmer (C) is used when installed; the index and thresholds were tuned on these."""
+    knowledge = KnowledgeHolder(SHIPPED_KNOWLEDGE).current.knowledge
+    texts = [p for i in knowledge.intents.values() for ps in i.paraphrases.values() for p in ps]
+    words = sorted({w for text in texts for w in raw_words(text)})
+    installed, reference = snowballstemmer.stemmer(language), pure_python()
+    assert [installed.stemWord(w) for w in words] == [reference.stemWord(w) for w in words]

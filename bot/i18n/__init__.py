@@ -12,13 +12,14 @@ import yaml
 LANGUAGES: tuple[str, ...] = ("en", "ru", "uk")
 FALLBACK = "en"
 _DIR = Path(__file__).resolve().parent
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
 
 
 @cache
 def catalogue(lang: str) -> dict[str, Any]:
     """The texts of one language (read once, on first use)."""
     with (_DIR / f"{lang}.yaml").open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return yaml.load(handle, Loader=_SAFE_LOADER)
 
 
 def pick_language(code: str | None) -> str:

@@ -75,6 +75,23 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
+class _FastLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The same loader on libyaml's parser (ten times faster; the same nodes and lines)."""
+
+
+_FastLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_FastLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def _parse(text: str) -> Any:
+    """libyaml first; on any problem PyYAML's own parser decides, for its more specific
+    messages ("found undefined alias 'x'") and so that both accept exactly the same files."""
+    try:
+        return yaml.load(text, Loader=_FastLoader)
+    except yaml.YAMLError:
+        return yaml.load(text, Loader=_Loader)
+
+
 def load_yaml(path: Path) -> Any:
     """Parse one file; raise KnowledgeFileError with the line of the first problem."""
     try:
@@ -82,7 +99,7 @@ def load_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise KnowledgeFileError(path, 0, f"cannot read file: {exc}") from exc
     try:
-        return yaml.load(text, Loader=_Loader)
+        return _parse(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0

@@ -45,6 +45,7 @@ class MatchIndex:
         places = _place_words(knowledge)
         self.stopwords = STOPWORDS | places
         self._place_stems = frozenset(w[:-1] for w in places if len(w) >= 5)
+        self._term = lru_cache(maxsize=100_000)(self._term_uncached)
         self.phrases: tuple[Phrase, ...] = tuple(self._phrases(knowledge))
         self.phrases_by_intent: dict[str, list[str]] = {i: [] for i in self.intent_ids}
         term_counts: dict[str, Counter[str]] = {i: Counter() for i in self.intent_ids}
@@ -101,8 +102,14 @@ class MatchIndex:
 
     def iter_terms(self, text: str) -> Iterator[str]:
         """`terms`, one at a time (a caller may stop early on a very long message)."""
-        stems = (stem(w) for w in raw_words(text) if not self.is_stopword(fold(w)))
-        return (s for s in stems if len(s) >= MIN_STEM)  # "им" (from "имею") says nothing
+        return (term for term in map(self._term, raw_words(text)) if term)
+
+    def _term_uncached(self, word: str) -> str:
+        """The stem of one word, or "" for a stopword, a place name or a too-short stem."""
+        if self.is_stopword(fold(word)):
+            return ""
+        found = stem(word)
+        return found if len(found) >= MIN_STEM else ""  # "им" (from "имею") says nothing
 
     def is_stopword(self, word: str) -> bool:
         """A function word, a place name (also inflected: "финляндии", "tallinnas"), or noise."""

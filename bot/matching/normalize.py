@@ -29,10 +29,28 @@ def clean(text: str) -> str:
     return _CONTROL.sub(" ", text).strip()
 
 
+class _CombiningMarks(dict):
+    """str.translate table that drops combining marks, filled in as characters are met
+    (only the alphabets' block, so that odd input cannot grow it without bound)."""
+
+    def __missing__(self, codepoint: int) -> int | None:
+        kept = None if unicodedata.combining(chr(codepoint)) else codepoint
+        if codepoint < _TABLE_END:
+            self[codepoint] = kept
+        return kept
+
+
+_TABLE_END = 0x2000  # Latin, Greek, Cyrillic, Arabic and the combining marks
+
+
+_DROP_COMBINING = _CombiningMarks()
+
+
 def fold(text: str) -> str:
     """Remove diacritics from already case-folded text."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if text.isascii():  # nothing to decompose or drop
+        return text
+    return unicodedata.normalize("NFKD", text).translate(_DROP_COMBINING)
 
 
 def normalize(text: str) -> str:
