@@ -347,6 +347,19 @@ def test_without_a_username_the_contact_is_a_link_to_the_chat(bot: Assistant) ->
     assert str(ANNA) not in to_newcomer.text
 
 
+def test_the_volunteer_learns_nothing_of_a_newcomer_who_has_not_accepted(bot: Assistant) -> None:
+    log = Log()
+    volunteer(bot, ANNA, name="Anna", log=log)
+    bot.store.update_profile(bot.store.get_profile(ANNA), country="EE", city="tartu")
+    seen_before = len(log.to(ANNA))
+    match_id = proposed_match(ask(bot, log=log))
+    press(bot, NEWCOMER, f"mt:nd:{match_id}", log)  # "someone else"
+    shown = say(bot, ANNA, "/buddy", log)
+    assert len(log.to(ANNA)) == seen_before + 1
+    assert "Олена" not in everything(shown) and f"mt:aa:{match_id}" not in everything(shown)
+    assert "What would you like help with?" in shown[0].text  # her own /buddy, nothing else
+
+
 def test_the_volunteer_cannot_accept_before_the_newcomer(bot: Assistant) -> None:
     volunteer(bot, ANNA, name="Anna")
     match_id = proposed_match(ask(bot, log=None))

@@ -497,7 +497,7 @@ class Mentoring:
         shown = [self._status(profile, m) for m in matches]
         replies = [r for r in shown if r is not None]
         if not replies:
-            return self._request_start(profile)
+            return self._topic_prompt(profile)
         if self.data.open_request_of(profile.user_id) is None:
             find = Button(t(profile.lang, "mt_find"), "mt:new")
             replies.append(Reply(t(profile.lang, "mt_find_more"), ((find,),)))
@@ -506,9 +506,13 @@ class Mentoring:
         return [replace(first, text=f"{title}\n\n{first.text}"), *replies[1:]]
 
     def _request_start(self, profile: Profile) -> list[Reply]:
-        lang = profile.lang
+        """A new request; with one already open (one at a time), where things stand."""
         if self.data.open_request_of(profile.user_id) is not None:
             return self._buddy_home(profile)
+        return self._topic_prompt(profile)
+
+    def _topic_prompt(self, profile: Profile) -> list[Reply]:
+        lang = profile.lang
         if not profile.country or not profile.city:
             step = "city" if profile.country else "country"
             button = Button(t(lang, "mt_set_city"), f"pf:{step}")
@@ -810,10 +814,10 @@ class Mentoring:
         topic = self.catalog.topic_label(match.topic, lang)
         if match.state == "active":
             return self._active_reply(lang, match, profile.user_id)
-        if role == "newcomer" and match.state == "proposed":
-            volunteer = self.data.volunteer(match.volunteer_id)
-            return self._proposal(lang, match, volunteer) if volunteer else None
-        if role == "newcomer" and match.state == "newcomer_accepted":
+        volunteer = self.data.volunteer(match.volunteer_id)
+        if role == "newcomer" and match.state == "proposed" and volunteer is not None:
+            return self._proposal(lang, match, volunteer)
+        if role == "newcomer":  # waiting for the volunteer (or they left meanwhile)
             text = t(lang, "mt_waiting", id=match.id, topic=topic, name=match.volunteer_name)
             end = Button(t(lang, "mt_end", id=match.id), f"mt:end:{match.id}")
             return Reply(text, ((end,),))
