@@ -293,10 +293,11 @@ class MentoringStore:
         return Match.from_row(rows[0]) if rows else None
 
     def move(self, match_id: int, old: tuple[str, ...], new: str, **fields: Any) -> bool:
-        """Compare-and-set the state; closing a match blanks the contacts and the note."""
+        """Compare-and-set the state; closing a match blanks the contacts, and ending it the
+        newcomer's note (a declined request keeps it for the next proposal: `drop_note`)."""
         marks = ",".join("?" * len(old))
         changes = {"state": new, "updated_at": self._now(), **fields}
-        if new in CLOSED_STATES:
+        if new in ("ended", "reported"):
             changes["newcomer_note"] = ""
         sets = ", ".join(f"{key} = ?" for key in changes)
         with self.db.conn:
@@ -309,6 +310,10 @@ class MentoringStore:
                     "UPDATE mentor_consents SET contact = NULL WHERE match_id = ?", [match_id]
                 )
         return cursor.rowcount == 1
+
+    def drop_note(self, match_id: int) -> None:
+        with self.db.conn:
+            self.db["mentor_matches"].update(match_id, {"newcomer_note": ""})
 
     def set_report(self, match_id: int, reason: str, by: str) -> None:
         with self.db.conn:

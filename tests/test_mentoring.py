@@ -309,6 +309,9 @@ def test_declined_volunteer_tells_the_newcomer_kindly_who_can_look_again(bot: As
     assert "Anna" in to_newcomer.text
     again = press(bot, NEWCOMER, to_newcomer.buttons[0][0].data)
     assert proposed_name(bot, again) == "Boris"
+    request = press(bot, NEWCOMER, f"mt:na:{proposed_match(again)}")[1]
+    assert request.chat_id == BORIS and "Щойно приїхала з дітьми." in request.text  # the note
+    assert bot.mentoring.data.match(match_id).newcomer_note == ""  # moved, not copied
 
 
 # --- consent ----------------------------------------------------------------------------------

@@ -661,6 +661,7 @@ class Mentoring:
             "name": match.newcomer_name,
             "note": match.newcomer_note,
         }
+        self.data.drop_note(match.id)  # it moves on to the new proposal
         return self._propose(profile, request)
 
     def _own_match(self, profile: Profile, arg: str, role: str) -> Match | None:
