@@ -177,6 +177,7 @@ class FakeBotAPI:
         self.messages: dict[tuple[int, int], Json] = {}  # (chat id, message id) -> Message now
         self.events: list[tuple[str, Json]] = []  # ("sent" | "edited" | "deleted", Message)
         self.callback_answers: dict[str, Json | None] = {}  # query id -> answer (None: not yet)
+        self.presses: dict[int, str] = {}  # update id -> callback query id, of people's presses
         self.blocked: set[int] = set()  # users who blocked the bot (403 on sends to them)
         self.commands: dict[str, list[Json]] = {}  # language code ("" default) -> menu
         self.webhook: Json | None = None  # setWebhook parameters while a webhook is set
@@ -206,7 +207,9 @@ class FakeBotAPI:
             "createForumTopic": self._create_forum_topic,
         }
         self.server = _QuietServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )  # shutdown() waits for the next poll
 
     @property
     def base_url(self) -> str:
@@ -702,7 +705,14 @@ class FakeBotAPI:
                 "message": copy.deepcopy(current),
                 "data": button["callback_data"],
             }
-            return self._push_new("callback_query", query)
+            update_id = self._push_new("callback_query", query)
+            self.presses[update_id] = query_id
+            return update_id
+
+    def answer_to(self, update_id: int) -> Json | None:
+        """How the bot answered the press of that update (None: not at all, a spinner)."""
+        with self.lock:
+            return self.callback_answers.get(self.presses.get(update_id, ""))
 
     def bot_messages(self, chat_id: int) -> list[Json]:
         """The bot's messages in a chat as they are now (edits applied), oldest first."""

@@ -60,12 +60,17 @@ class RunningBot:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def terminate(self) -> None:
+        """Ask the bot to stop (SIGTERM, as a supervisor does) without waiting for it."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
     def stop(self) -> int | None:
-        """SIGTERM, as a supervisor stops it; the exit code."""
+        """Stop the bot (SIGTERM, then wait); the exit code."""
         if self.process is None:
             return None
+        self.terminate()
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -113,17 +118,14 @@ class RunningBot:
 
     def press(self, person: TelegramUser, label: str) -> list[Json]:
         """Press a button in the person's chat; the press must be answered (no spinner)."""
-        queries = len(self.api.callback_answers)
-        replies = self.turn(person.id, lambda: person.press(label))
-        self.assert_presses_answered(queries)
-        return replies
+        mark = self.api.mark()
+        update_id = person.press(label)
+        self.wait_processed(update_id)
+        assert self.api.answer_to(update_id) is not None, f"{label!r} left a spinner"
+        return self.api.activity(person.id, mark)
 
     def in_group(self, group: TelegramGroup, act: Callable[[], int]) -> list[Json]:
         return self.turn(group.id, act)
-
-    def assert_presses_answered(self, since: int = 0) -> None:
-        pending = [q for q, a in list(self.api.callback_answers.items())[since:] if a is None]
-        assert not pending, f"button presses left with a spinner: {pending}"
 
 
 def text_of(messages: list[Json]) -> str:
