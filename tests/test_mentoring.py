@@ -535,6 +535,7 @@ def test_knowledge_check_names_file_and_line_of_mentoring_mistakes(folder: Path,
     text = text.replace(", uk: Мовна практика}", "}", 1)
     text = text.replace("capacity: 3", "capacity: 0", 1)
     text = text.replace("  - id: studies", "  - id: jobs", 1)
+    text = text.replace("  - id: monthly", "  - id: " + "x" * 31, 1)
     path.write_text(text, encoding="utf-8")
     knowledge, problems = load_knowledge(target)
     errors = [str(p) for p in problems if p.severity == "error"]
@@ -545,13 +546,14 @@ def test_knowledge_check_names_file_and_line_of_mentoring_mistakes(folder: Path,
         "'uk' text is required": "id: language-practice",
         "capacity must be 1 to 20": "capacity: 0",
         "duplicate": "id: jobs",
+        "longer than 30": "id: xxx",
     }
     for reason, line_text in expected.items():
         found = [e for e in errors if reason in e]
         assert found, (reason, errors)
         line = int(found[0].split("mentoring.yaml:")[1].split(":")[0])
         assert line_text in lines[line - 1] or line_text in lines[line - 2], (reason, found)
-    assert len(errors) == 4, errors
+    assert len(errors) == 5, errors
 
 
 def test_without_mentoring_knowledge_the_commands_say_so(store: Store) -> None:

@@ -18,6 +18,7 @@ from bot.knowledge.yamlload import LineDict, LineList
 LABEL_LANGUAGES = ("en", "ru", "uk")  # the bot's own languages
 SCOPES = frozenset({"city", "country"})  # where a helper must live for the topic
 MAX_CAPACITY = 20
+MAX_ID = 30  # ids go into button data (at most 64 bytes with the prefixes)
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CODE = re.compile(r"^[a-z]{2}$")
 
@@ -128,6 +129,9 @@ def _options(
                 else "lower-case letters, digits, '-'"
             )
             rep.error(node.line_of(id_field), f"{what}: {id_field} must be {rule}")
+            continue
+        if len(value) > MAX_ID:
+            rep.error(node.line_of(id_field), f"{what}: {id_field} is longer than {MAX_ID}")
             continue
         if value in seen:
             rep.error(node.line_of(id_field), f"{what}: duplicate (also line {seen[value]})")
