@@ -636,10 +636,13 @@ class FakeBotAPI:
         reply_to: int | None = None,
         thread_id: int | None = None,
     ) -> int:
-        """`sender` writes `text` in the chat (a reply if `reply_to`); the update id."""
+        """`sender` writes `text` in the chat (a reply if `reply_to`; in a forum topic if
+        `thread_id`, or if the message replied to is in one); the update id."""
         with self.changed:
             chat = self.chats[chat_id]
             place: Json = {}
+            if reply_to is None and thread_id and chat.get("is_forum"):
+                reply_to = thread_id  # Telegram: a topic message replies to the topic's start
             if reply_to is not None:
                 target = self.messages.get((chat_id, reply_to))
                 assert target is not None, f"no message {reply_to} in chat {chat_id} to reply to"

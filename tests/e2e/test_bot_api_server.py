@@ -105,6 +105,20 @@ async def test_python_telegram_bot_gets_its_own_exceptions_and_real_messages() -
                 )
             edited = await bot.edit_message_text("Done!", ana.id, message.message_id)
             assert isinstance(edited, Message) and edited.text == "Done!"
+            assert edited.reply_markup is None  # not sent again: removed, as in Telegram
+            marked = await bot.edit_message_reply_markup(
+                ana.id, message.message_id, reply_markup=KEYBOARD
+            )
+            assert isinstance(marked, Message) and marked.reply_markup == KEYBOARD
+            with pytest.raises(BadRequest, match="Message is not modified"):
+                await bot.edit_message_reply_markup(
+                    ana.id, message.message_id, reply_markup=KEYBOARD
+                )
+            await bot.edit_message_reply_markup(ana.id, message.message_id)  # keyboard off
+            extra = await bot.send_message(ana.id, "Oops")
+            assert await bot.delete_message(ana.id, extra.message_id)
+            with pytest.raises(BadRequest, match="Message to delete not found"):
+                await bot.delete_message(ana.id, extra.message_id)
             with pytest.raises(BadRequest, match="Message text is empty"):
                 await bot.send_message(ana.id, "")
             with pytest.raises(BadRequest, match=r"(?i)button_data_invalid"):
@@ -165,6 +179,10 @@ async def test_people_press_buttons_and_reply_in_forum_topics() -> None:
             reply = Update.de_json(api.updates[-1], bot).message
             assert reply.reply_to_message.message_id == post.message_id
             assert reply.message_thread_id == topic.message_thread_id and reply.is_topic_message
+            group.send(pia, "And one more thing.", thread_id=topic.message_thread_id)
+            more = Update.de_json(api.updates[-1], bot).message
+            assert more.is_topic_message and more.message_thread_id == topic.message_thread_id
+            assert more.reply_to_message.forum_topic_created.name == "#1 a question"
             document = await bot.send_document(
                 ana.id, b'{"a": 1}', filename="data.json", caption="Your data"
             )
