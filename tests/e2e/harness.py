@@ -89,6 +89,14 @@ class RunningBot:
             return ""
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        """Until the bot polls for updates (or has set its webhook): it has started."""
+        self.wait_for(
+            lambda: "getUpdates" in self.api.methods or self.api.webhook is not None,
+            "the bot starting",
+            timeout,
+        )
+
     def wait_processed(self, update_id: int) -> None:
         try:
             self.api.wait_confirmed(update_id, TURN_TIMEOUT)

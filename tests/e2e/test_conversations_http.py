@@ -65,13 +65,14 @@ def unsupported(transcript: Transcript) -> list[str]:
     """What in the transcript this replay cannot drive over HTTP (empty: all of it)."""
     problems = []
     for field in dataclasses.fields(transcript):
-        value = getattr(transcript, field.name)
-        default = (
+        if field.name in TRANSCRIPT_FIELDS:
+            continue
+        unset = (
             field.default_factory()
             if field.default_factory is not dataclasses.MISSING
             else field.default
         )
-        if field.name not in TRANSCRIPT_FIELDS and value != default:
+        if getattr(transcript, field.name) != unset:
             problems.append(f"the transcript field {field.name!r}")
     for number, turn in enumerate(transcript.turns, 1):
         for key in sorted(set(turn) - TURN_KEYS):
@@ -145,6 +146,14 @@ def _with_buttons(messages: list[Json]) -> list[Json]:
 
 def replay_over_http(case: Case, shard: Shard) -> None:
     """Every turn as a Telegram update; the checks of tests/transcripts.py on what arrived."""
+    store = _store(shard.bot)
+    try:
+        _replay(case, shard, store)
+    finally:
+        store.db.conn.close()
+
+
+def _replay(case: Case, shard: Shard, store: Store) -> None:
     transcript, api, bot, group = case.transcript, shard.api, shard.bot, shard.group
     name = transcript.path.name
     problems = unsupported(transcript)
@@ -163,8 +172,8 @@ def replay_over_http(case: Case, shard: Shard) -> None:
             language_code=transcript.language_code if role == "user" else None,
         )
     provider = api.user(PROVIDER_ID, first_name="Provider", last_name="Pia")
-    store = _store(bot)
     chats = {p.id for p in people.values()} | ({group.id} if shard.own else set())
+    bot.wait_ready()  # several processes may be starting on a few cores
     with_buttons: dict[str, list[Json]] = {}
     group_buttons: list[Json] = []
     for number, turn in enumerate(transcript.turns, 1):
