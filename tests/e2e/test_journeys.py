@@ -222,8 +222,11 @@ def test_admin_reload_with_a_broken_file_keeps_the_last_good_knowledge(
         assert f"faq/first-weeks.yaml:{line}: error: YAML syntax" in refused
         assert text_of(bot.say(ana, question)) == answer  # still answered, unchanged
 
-        broken.write_text(good.replace("Source", "Source", 1), encoding="utf-8")
+        old, new = "The code itself is free.", "The code itself costs nothing."
+        assert old in answer
+        broken.write_text(good.replace(old, new, 1), encoding="utf-8")  # fixed, and edited
         assert "Knowledge reloaded" in text_of(bot.say(admin, "/reload"))
+        assert new in text_of(bot.say(ana, question))
 
 
 def test_forget_erases_what_export_showed(
