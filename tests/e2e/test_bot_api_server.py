@@ -92,6 +92,7 @@ def test_errors_have_telegrams_shapes() -> None:
     assert conflict[0] == 409 and conflict[1]["description"].startswith("Conflict: ")
 
 
+@pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")  # PTB's own notice
 async def test_python_telegram_bot_gets_its_own_exceptions_and_real_messages() -> None:
     with FakeBotAPI() as api:
         ana = api.user(42)
