@@ -6,6 +6,9 @@ The real python-telegram-bot Application (HTTP through httpx, the AIORateLimiter
 own pacing) sends one broadcast to `--users` users through tests/fake_bot_api.py, which answers
 429 when more than 30 messages arrive within one second. Prints the achieved rate, the largest
 number of messages the server saw in any one-second window, and how many 429s it answered.
+Says whether the target of issue #8 (27 messages a second or more, no 429) is met; exits 1
+if a message was not sent or a 429 came back. The server answers with TCP_NODELAY (see
+bench/common.py).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from telegram.ext import CallbackContext
 
+from bench.common import without_nagle
 from bot import broadcasts
 from bot.config import Settings
 from bot.core.assistant import Assistant
@@ -28,6 +32,8 @@ from bot.core.knowledge_holder import KnowledgeHolder
 from bot.storage import Store, open_database
 from bot.telegram_app import build_application, send_broadcasts
 from tests.fake_bot_api import FakeBotAPI
+
+TARGET = 27.0  # messages per second, sustained
 
 
 def busiest_second(times: list[float]) -> int:
@@ -47,7 +53,7 @@ async def run(users: int) -> int:
             ({"id": 10_000 + i, "lang": "en", "active": 1, "news": 1} for i in range(users)),
             pk="id",
         )
-    with FakeBotAPI() as api:
+    with without_nagle(FakeBotAPI()) as api:
         api.max_per_second = 30
         settings = Settings(bot_token="123:BENCH", api_url=api.base_url)
         assistant = Assistant(
@@ -70,9 +76,14 @@ async def run(users: int) -> int:
         f"users {users}: sent {counts.get('sent', 0)}, failed {counts.get('failed', 0)}, "
         f"in {elapsed:.1f} s"
     )
-    print(f"achieved rate: {len(times) / (times[-1] - times[0]):.1f} messages per second")
+    rate = len(times) / (times[-1] - times[0])
+    print(
+        f"achieved rate: {rate:.1f} messages per second (BROADCAST_RATE {settings.broadcast_rate})"
+    )
     print(f"largest number in any one-second window: {busiest_second(times)}")
     print(f"429 answers from the server: {api.rejected}")
+    met = rate >= TARGET and api.rejected == 0
+    print(f"target (>= {TARGET:.0f} per second, no 429): {'met' if met else 'NOT met'}")
     return 0 if counts.get("sent", 0) == users and api.rejected == 0 else 1
 
 

@@ -50,7 +50,7 @@ class Settings:
     flood_limit: int = 20
     flood_window_seconds: int = 10
     retention_days: int = 365
-    broadcast_rate: int = 25
+    broadcast_rate: int = 28
     knowledge_watch_seconds: int = 0  # 0 = reload only on /reload
     webhook_url: str = ""  # the public https URL Telegram posts to (behind your reverse proxy)
     webhook_listen: str = "127.0.0.1"
@@ -82,7 +82,7 @@ class Settings:
             flood_limit=_int(env, "FLOOD_LIMIT", 20),
             flood_window_seconds=_int(env, "FLOOD_WINDOW_SECONDS", 10),
             retention_days=_int(env, "RETENTION_DAYS", 365),
-            broadcast_rate=_int(env, "BROADCAST_RATE", 25),
+            broadcast_rate=_int(env, "BROADCAST_RATE", 28),
             knowledge_watch_seconds=_int(env, "KNOWLEDGE_WATCH_SECONDS", 0),
             webhook_url=env.get("WEBHOOK_URL", "").strip(),
             webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or "127.0.0.1",

@@ -49,10 +49,15 @@ from bot.core.knowledge_holder import KnowledgeError, KnowledgeHolder
 from bot.core.replies import Incoming, Reply
 from bot.faults import fault_point
 from bot.i18n import LANGUAGES, catalogue, t
+from bot.pacing import Pacer
 from bot.polling import JournallingQueue, replay_unfinished, run_journalled_polling
 from bot.storage import Store, open_database
 
 log = logging.getLogger(__name__)
+# HTTP connections for sending: replies, a broadcast, reminders and ticket housekeeping may be
+# in flight at once. getUpdates has its own single connection, so a long poll never holds
+# up a send.
+SEND_POOL_SIZE = 32
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE  # edits of old messages are not new questions
 
@@ -426,7 +431,7 @@ async def ticket_housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 BROADCAST_BATCH = 30
-BROADCAST_RATE = 25.0  # messages per second
+BROADCAST_RATE = 28.0  # messages per second (at most 29 in any second, see bot/pacing.py)
 PROGRESS_STEPS = 4  # report at 25 %, 50 %, 75 %
 
 
@@ -454,17 +459,13 @@ async def _run_broadcast(
     total = item["total"] or 0
     admin = item["created_by"]
     reported = 0
-    rate = context.application.bot_data.get("broadcast_rate", BROADCAST_RATE)
+    # A steady pace below Telegram's ~30/s: one slot per message on a fixed grid, small
+    # delays made up, never a burst (progress notes to the admin take a slot too).
+    pacer = Pacer(context.application.bot_data.get("broadcast_rate", BROADCAST_RATE))
     loop = asyncio.get_running_loop()
-    next_at = loop.time()
     while batch := board.claim(item["id"], BROADCAST_BATCH):
         for user_id, lang in batch:
-            # A steady pace below Telegram's ~30/s, leaving room for replies to users: at
-            # least 1/rate seconds between two messages, never catching up in a burst.
-            delay = next_at - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            next_at = max(next_at, loop.time()) + 1.0 / rate
+            await asyncio.sleep(pacer.wait(loop.time()))
             try:
                 await context.bot.send_message(user_id, broadcast_text(texts, lang))
                 board.mark(item["id"], user_id, "sent")
@@ -478,6 +479,7 @@ async def _run_broadcast(
         step = done * PROGRESS_STEPS // max(total, 1)
         if 0 < step < PROGRESS_STEPS and step > reported:
             reported = step
+            await asyncio.sleep(pacer.wait(loop.time()))
             await _tell_admin(
                 context,
                 admin,
@@ -580,6 +582,8 @@ def build_application(
         builder = builder.update_queue(update_queue)
     if request is not None:  # tests record calls at this seam
         builder = builder.request(request).get_updates_request(request)
+    else:  # explicit, not the library's defaults (which have changed between versions)
+        builder = builder.connection_pool_size(SEND_POOL_SIZE).get_updates_connection_pool_size(1)
     application = builder.build()
     application.bot_data["assistant"] = assistant
     # Group -1: drop updates already processed (redelivery); group 1: remember them as done.
