@@ -7,8 +7,7 @@ own pacing) sends one broadcast to `--users` users through tests/fake_bot_api.py
 429 when more than 30 messages arrive within one second. Prints the achieved rate, the largest
 number of messages the server saw in any one-second window, and how many 429s it answered.
 Says whether the target of issue #8 (27 messages a second or more, no 429) is met; exits 1
-if a message was not sent or a 429 came back. The server answers with TCP_NODELAY (see
-bench/common.py).
+if a message was not sent or a 429 came back.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from telegram.ext import CallbackContext
 
-from bench.common import without_nagle
 from bot import broadcasts
 from bot.config import Settings
 from bot.core.assistant import Assistant
@@ -53,7 +51,7 @@ async def run(users: int) -> int:
             ({"id": 10_000 + i, "lang": "en", "active": 1, "news": 1} for i in range(users)),
             pk="id",
         )
-    with without_nagle(FakeBotAPI()) as api:
+    with FakeBotAPI() as api:
         api.max_per_second = 30
         settings = Settings(bot_token="123:BENCH", api_url=api.base_url)
         assistant = Assistant(
