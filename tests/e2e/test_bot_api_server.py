@@ -7,6 +7,7 @@ import json
 import threading
 import urllib.error
 import urllib.request
+import warnings
 from typing import Any
 
 import pytest
@@ -92,7 +93,6 @@ def test_errors_have_telegrams_shapes() -> None:
     assert conflict[0] == 409 and conflict[1]["description"].startswith("Conflict: ")
 
 
-@pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")  # PTB's own notice
 async def test_python_telegram_bot_gets_its_own_exceptions_and_real_messages() -> None:
     with FakeBotAPI() as api:
         ana = api.user(42)
@@ -131,8 +131,9 @@ async def test_python_telegram_bot_gets_its_own_exceptions_and_real_messages() -
             with pytest.raises(Forbidden, match="blocked by the user"):
                 await bot.send_message(ana.id, "hello?")
             api.max_per_second = 1
-            with pytest.raises(RetryAfter):  # two in one second
-                for text in ("one", "two"):
+            with pytest.raises(RetryAfter), warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # PTB's notice on retry_after
+                for text in ("one", "two"):  # two in one second
                     await bot.send_message(7, text)
     # what the person sees now: the edited text, without the keyboard that was not sent again
     assert [(m["text"], m.get("reply_markup")) for m in ana.messages()] == [("Done!", None)]
