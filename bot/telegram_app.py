@@ -12,6 +12,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from telegram import (
     BotCommand,
@@ -660,6 +661,12 @@ async def _replay_before_webhook(application: Application, store: Store) -> None
         await replay_unfinished(application, store)
 
 
+def knowledge_cache_file(settings: Settings) -> Path | None:
+    """`<DATABASE_PATH>.knowledge-cache`: the parsed and indexed knowledge, for a fast start."""
+    database = str(settings.database_path)
+    return None if database == ":memory:" else Path(f"{database}.knowledge-cache")
+
+
 def run_bot(settings: Settings, *, webhook: bool = False) -> int:
     """`softlanding run`: load knowledge and database, then serve until SIGTERM/SIGINT."""
     if not settings.bot_token:
@@ -668,7 +675,7 @@ def run_bot(settings: Settings, *, webhook: bool = False) -> int:
     if webhook and not (settings.webhook_url and _SECRET.match(settings.webhook_secret)):
         log.error("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -)")
         return 2
-    holder = KnowledgeHolder(settings.knowledge_dir)
+    holder = KnowledgeHolder(settings.knowledge_dir, cache_file=knowledge_cache_file(settings))
     try:
         problems = holder.reload()
     except KnowledgeError as exc:

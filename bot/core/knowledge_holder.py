@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.core import knowledge_cache
 from bot.knowledge.loader import Problem, load_knowledge
 from bot.knowledge.model import Knowledge
 from bot.matching.index import MatchIndex
@@ -28,10 +29,16 @@ class Loaded:
 
 
 class KnowledgeHolder:
-    """Holds the last good knowledge; `reload` replaces it only when the new one is valid."""
+    """Holds the last good knowledge; `reload` replaces it only when the new one is valid.
 
-    def __init__(self, folder: Path) -> None:
+    With a `cache_file`, a load whose inputs are unchanged is read from it (see
+    bot/core/knowledge_cache.py); `softlanding run` keeps it beside the database.
+    """
+
+    def __init__(self, folder: Path, *, cache_file: Path | None = None) -> None:
         self.folder = folder
+        self.cache_file = cache_file
+        self.from_cache = False  # whether the current knowledge came from the cache
         self._current: Loaded | None = None
 
     @property
@@ -47,14 +54,33 @@ class KnowledgeHolder:
 
     def reload(self) -> list[Problem]:
         """Load the folder; on errors raise KnowledgeError and keep serving the old one."""
-        knowledge, problems = load_knowledge(self.folder)
-        if knowledge is None:
-            raise KnowledgeError(problems)
-        self._current = Loaded(knowledge, Matcher(MatchIndex(knowledge)))  # one assignment
+        knowledge, problems, index = self._cached() or self._load()
+        self._current = Loaded(knowledge, Matcher(index))  # one assignment
         log.info(
-            "knowledge loaded: %d intents, %d services, %d countries",
+            "knowledge loaded%s: %d intents, %d services, %d countries",
+            " from the cache" if self.from_cache else "",
             len(knowledge.intents),
             len(knowledge.services),
             len(knowledge.countries),
         )
         return problems
+
+    def _load(self) -> knowledge_cache.Cached:
+        """Parse, validate and index the folder (and cache the result if asked to)."""
+        key = knowledge_cache.cache_key(self.folder) if self.cache_file else ""
+        knowledge, problems = load_knowledge(self.folder)
+        if knowledge is None:
+            raise KnowledgeError(problems)
+        loaded = (knowledge, problems, MatchIndex(knowledge))
+        # Cached only if no file changed while it loaded: the key must describe the content.
+        if self.cache_file and knowledge_cache.cache_key(self.folder) == key:
+            knowledge_cache.write(self.cache_file, key, loaded)
+        self.from_cache = False
+        return loaded
+
+    def _cached(self) -> knowledge_cache.Cached | None:
+        if self.cache_file is None:
+            return None
+        cached = knowledge_cache.read(self.cache_file, knowledge_cache.cache_key(self.folder))
+        self.from_cache = cached is not None
+        return cached

@@ -45,7 +45,7 @@ class MatchIndex:
         places = _place_words(knowledge)
         self.stopwords = STOPWORDS | places
         self._place_stems = frozenset(w[:-1] for w in places if len(w) >= 5)
-        self._term = lru_cache(maxsize=100_000)(self._term_uncached)
+        self._make_caches()
         self.phrases: tuple[Phrase, ...] = tuple(self._phrases(knowledge))
         self.phrases_by_intent: dict[str, list[str]] = {i: [] for i in self.intent_ids}
         term_counts: dict[str, Counter[str]] = {i: Counter() for i in self.intent_ids}
@@ -68,7 +68,18 @@ class MatchIndex:
         }
         self.vocab: tuple[str, ...] = tuple(sorted(self.postings))
         self._by_length = _by_length(self.vocab)
+
+    def _make_caches(self) -> None:
+        self._term = lru_cache(maxsize=100_000)(self._term_uncached)
         self._expand = lru_cache(maxsize=50_000)(self._expand_uncached)
+
+    def __getstate__(self) -> dict[str, object]:
+        """For the knowledge cache: everything but the per-process memo caches."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_term", "_expand")}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._make_caches()
 
     def _phrases(self, knowledge: Knowledge) -> list[Phrase]:
         out = []
