@@ -1,6 +1,6 @@
 """Start-up time and resident memory of `softlanding run` with the shipped knowledge.
 
-Usage:  python bench/startup.py [--runs 5] [--questions 20]
+Usage:  python bench/startup.py [--runs 5] [--questions 20] [--bytecode]
 
 Each run spawns the real bot process against the local Bot API server (tests/fake_bot_api.py)
 twice on one fresh temporary database: a first start (the knowledge is parsed, validated and
@@ -16,6 +16,7 @@ first getUpdates, < 150 MiB) are met.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -90,13 +91,14 @@ def pre_onboard(database: Path) -> None:
     store.db.conn.close()
 
 
-def one_start(database: Path, questions: int, first_update: int) -> Run:
+def one_start(database: Path, questions: int, first_update: int, bytecode: str) -> Run:
     """Start the bot on `database`, ask questions, read its memory, stop it."""
     with FakeBotAPI() as api:
         api.push_text(first_update, USER, QUESTIONS[0])
         seen: dict[str, float] = {}
+        env = with_bytecode(bot_env(api, database, LOG_LEVEL="INFO"), bytecode)
         spawned = time.monotonic()
-        process = start_bot(bot_env(api, database, LOG_LEVEL="INFO"), ROOT, output=True)
+        process = start_bot(env, ROOT, output=True)
         watch_log(process, seen)
         try:
             polled = wait_for(lambda: "getUpdates" in api.methods)
@@ -114,14 +116,33 @@ def one_start(database: Path, questions: int, first_update: int) -> Run:
     return Run(log_line, polled - spawned, replied - spawned, peak, steady)
 
 
-def one_run(questions: int) -> tuple[Run, Run]:
+def one_run(questions: int, bytecode: str) -> tuple[Run, Run]:
     """A first start on a new database (no knowledge cache yet), then a restart."""
     database = Path(tempfile.mkdtemp(prefix="startup-")) / "bot.db"
     pre_onboard(database)
-    first = one_start(database, questions, first_update=1)
+    first = one_start(database, questions, 1, bytecode)
     if not Path(f"{database}.knowledge-cache").exists():
         print("(no knowledge cache was written)")
-    return first, one_start(database, questions, first_update=questions + 2)
+    return first, one_start(database, questions, questions + 2, bytecode)
+
+
+def with_bytecode(env: dict[str, str], prefix: str) -> dict[str, str]:
+    """With a prefix: compiled modules are read from (and written to) it, as after an install
+    that compiled them (pip, the Docker image), even where PYTHONDONTWRITEBYTECODE is set."""
+    if prefix:
+        env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = prefix
+    return env
+
+
+def compile_once() -> str:
+    """A bytecode folder filled by importing everything `softlanding run` imports."""
+    prefix = tempfile.mkdtemp(prefix="startup-pycache-")
+    code = "import bot.cli, bot.telegram_app"
+    subprocess.run(
+        [sys.executable, "-c", code], env=with_bytecode(dict(os.environ), prefix), check=True
+    )
+    return prefix
 
 
 def median(runs: list[Run]) -> Run:
@@ -140,10 +161,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--questions", type=int, default=20)
+    parser.add_argument(
+        "--bytecode",
+        action="store_true",
+        help="start from compiled modules even if PYTHONDONTWRITEBYTECODE is set",
+    )
     args = parser.parse_args(argv)
+    bytecode = compile_once() if args.bytecode else ""
+    if os.environ.get("PYTHONDONTWRITEBYTECODE") and not bytecode:
+        print("(PYTHONDONTWRITEBYTECODE is set: modules without .pyc are compiled at each start)")
     firsts, restarts = [], []
     for n in range(args.runs):
-        first, restart = one_run(args.questions)
+        first, restart = one_run(args.questions, bytecode)
         firsts.append(first)
         restarts.append(restart)
         print(f"run {n + 1} first start: {describe(first)}", flush=True)

@@ -11,7 +11,9 @@ the same server code for all), in the same run, one after the other:
   echo           bench/echo_bot.py bare, what python-telegram-bot alone can do.
 
 Each user sends `--messages` questions (in English, Russian and Ukrainian), the next one when
-the reply to the previous one has arrived, as people chat; all users start at once. Prints
+the reply to the previous one has arrived (and `--think` seconds more), as people chat. With
+no think time all users start at once and the figures are the bot's top rate; with one, first
+questions are spread over that time and the latency is that of a bot below its limit. Prints
 per bot: messages per second, p50/p99 reply latency, peak memory (VmHWM) and CPU time per
 message of the bot process. Then every user sends two different questions at once, and the
 replies must come back in the order they were asked. Says whether Soft Landing reaches 80% of
@@ -25,6 +27,7 @@ import argparse
 import heapq
 import itertools
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -157,14 +160,19 @@ class Driver:
 
     def chat(self, users: list[int], messages: int, think: float) -> tuple[float, list[float]]:
         """Every user asks `messages` questions, each `think` seconds after the reply to the
-        previous one (all start at once); wall time and the latency of each reply."""
+        previous one (the first within `think` seconds; all at once if 0); wall time and the
+        latency of each reply."""
         left = dict.fromkeys(users, messages)
         asked: dict[int, float] = {}
         thinking: list[tuple[float, int]] = []  # (when the user writes again, user), a heap
         latencies: list[float] = []
         started = time.monotonic()
-        for user in users:
-            self._ask(user, left, asked)
+        if think:  # people do not all write at the same moment: first questions spread out
+            rng = random.Random(8)
+            thinking = sorted((started + rng.uniform(0, think), user) for user in users)
+        else:  # everyone at once: the bot's top rate
+            for user in users:
+                self._ask(user, left, asked)
         while asked or thinking:
             while thinking and thinking[0][0] <= time.monotonic():
                 self._ask(heapq.heappop(thinking)[1], left, asked)
