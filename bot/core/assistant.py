@@ -40,6 +40,7 @@ COMMANDS = (
     "task",
     "reminders",
     "business",
+    "return",
     "human",
     "tickets",
     "buddy",
@@ -187,8 +188,8 @@ class Assistant:
             return [self._reminders(profile)]
         if name in ("volunteer", "buddy", "volunteers"):
             return self.mentoring.command(profile, name)
-        if name == "business":
-            return self.pathways.command(profile, "business")
+        if name in ("business", "return"):  # knowledge/pathways/<name>.yaml
+            return self.pathways.command(profile, name)
         return [Reply(t(lang, "unknown_command"))]
 
     # --- text -------------------------------------------------------------------------------
@@ -517,9 +518,17 @@ class Assistant:
         updated = replace(updated, onboarding_step=following)
         if following is None:
             self._save_and_replan(profile, updated, force=True)
-            return [Reply(t(updated.lang, "onboarding_done")), self._checklist(updated)]
+            done = [Reply(t(updated.lang, "onboarding_done")), self._checklist(updated)]
+            if updated.stage == "leaving":  # people leaving: the departure and return pathway
+                done.append(self._return_offer(updated.lang))
+            return done
         self.store.save_profile(updated)
         return [onboarding.prompt(following, updated, knowledge)]
+
+    @staticmethod
+    def _return_offer(lang: str) -> Reply:
+        """A button to /return, shown to people who are leaving."""
+        return Reply(t(lang, "return_offer"), ((Button(t(lang, "return_open"), "pw:return:go"),),))
 
     def _save_and_replan(self, before: Profile, after: Profile, *, force: bool = False) -> None:
         """Save the profile; re-plan the checklist when a field it depends on changed."""
