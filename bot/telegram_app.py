@@ -548,17 +548,23 @@ async def apply_retention(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def post_init(application: Application) -> None:
-    """Start-up work: the command menu in each language."""
-    commands = COMMANDS
-    try:
-        for lang in LANGUAGES:
-            texts = catalogue(lang)
-            menu = [BotCommand(c, texts.get(f"cmd_{c}", c)) for c in commands]
-            await application.bot.set_my_commands(
-                menu, language_code=None if lang == "en" else lang
-            )
-    except BadRequest as exc:
-        log.warning("could not set the command menu: %s", exc)
+    """Start-up work that must not delay the first `getUpdates`: the command menu in each
+    language is set in the background (three requests, concurrently)."""
+    task = asyncio.get_running_loop().create_task(set_command_menus(application))
+    application.bot_data["menu_task"] = task  # a reference, so the task is not collected
+
+
+async def set_command_menus(application: Application) -> None:
+    """The command menu in each language (English is the default for every other language)."""
+
+    async def one(lang: str) -> None:
+        texts = catalogue(lang)
+        menu = [BotCommand(c, texts.get(f"cmd_{c}", c)) for c in COMMANDS]
+        await application.bot.set_my_commands(menu, language_code=None if lang == "en" else lang)
+
+    results = await asyncio.gather(*(one(lang) for lang in LANGUAGES), return_exceptions=True)
+    for error in (r for r in results if isinstance(r, BaseException)):
+        log.warning("could not set the command menu: %s", error)
 
 
 def build_application(
