@@ -16,3 +16,16 @@ import pytest
 )
 def test_optional_speed_ups_are_installed(module: str, why: str) -> None:
     assert importlib.util.find_spec(module) is not None, why
+
+
+def test_sqlite_utils_loads_without_numpy_and_numpy_still_imports_later() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bot, sqlite_utils.db as d; assert 'numpy' not in sys.modules; "
+        "assert d.np is None; import numpy; print(numpy.int64(7) + 1)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "8"

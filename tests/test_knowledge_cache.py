@@ -136,3 +136,23 @@ def test_reload_after_an_edit_serves_the_edit(folder: Path, cache: Path) -> None
     restarted = KnowledgeHolder(folder, cache_file=cache)
     restarted.reload()
     assert restarted.from_cache and EDITED in _paraphrases(restarted)
+
+
+def test_a_deferred_write_happens_on_save_and_only_for_unchanged_files(
+    folder: Path, cache: Path
+) -> None:
+    holder = KnowledgeHolder(folder, cache_file=cache)
+    holder.reload(defer_cache=True)  # what `softlanding run` does: the start is not delayed
+    assert not cache.exists()
+    holder.save_cache()
+    restarted = KnowledgeHolder(folder, cache_file=cache)
+    restarted.reload()
+    assert restarted.from_cache
+
+    cache.unlink()
+    edited = KnowledgeHolder(folder, cache_file=cache)
+    edited.reload(defer_cache=True)
+    path = _a_faq_file(folder)  # an admin edits a file before the cache is written
+    path.write_text(path.read_text(encoding="utf-8").replace(ORIGINAL, EDITED), encoding="utf-8")
+    edited.save_cache()
+    assert not cache.exists()  # it would describe files that no longer say that

@@ -56,6 +56,11 @@ def test_run_answers_over_http_and_stops_cleanly_on_sigterm(tmp_path: Path) -> N
             api.push_text(2, 42, "/help")
             sent = api.wait_for_sent(3)
             assert "/checklist" in sent[2]["text"]
+            cache = tmp_path / "bot.db.knowledge-cache"  # written once it serves, for a restart
+            deadline = time.monotonic() + 20
+            while not cache.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert cache.exists()
         finally:
             process.send_signal(signal.SIGTERM)
             output, _ = process.communicate(timeout=30)

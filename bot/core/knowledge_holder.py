@@ -40,6 +40,7 @@ class KnowledgeHolder:
         self.cache_file = cache_file
         self.from_cache = False  # whether the current knowledge came from the cache
         self._current: Loaded | None = None
+        self._unsaved: tuple[str, knowledge_cache.Cached] | None = None  # see save_cache
 
     @property
     def current(self) -> Loaded:
@@ -52,9 +53,12 @@ class KnowledgeHolder:
         """Names and modification times of the knowledge files (to notice edits)."""
         return tuple(sorted((str(p), p.stat().st_mtime) for p in self.folder.rglob("*.yaml")))
 
-    def reload(self) -> list[Problem]:
-        """Load the folder; on errors raise KnowledgeError and keep serving the old one."""
-        knowledge, problems, index = self._cached() or self._load()
+    def reload(self, *, defer_cache: bool = False) -> list[Problem]:
+        """Load the folder; on errors raise KnowledgeError and keep serving the old one.
+
+        With `defer_cache`, a fresh load is written to the cache only by `save_cache` (the
+        bot calls it once it serves: writing takes ~50 ms of a first start)."""
+        knowledge, problems, index = self._cached() or self._load(defer_cache)
         self._current = Loaded(knowledge, Matcher(index))  # one assignment
         log.info(
             "knowledge loaded%s: %d intents, %d services, %d countries",
@@ -65,18 +69,28 @@ class KnowledgeHolder:
         )
         return problems
 
-    def _load(self) -> knowledge_cache.Cached:
+    def _load(self, defer_cache: bool = False) -> knowledge_cache.Cached:
         """Parse, validate and index the folder (and cache the result if asked to)."""
         key = knowledge_cache.cache_key(self.folder) if self.cache_file else ""
         knowledge, problems = load_knowledge(self.folder)
         if knowledge is None:
             raise KnowledgeError(problems)
         loaded = (knowledge, problems, MatchIndex(knowledge))
-        # Cached only if no file changed while it loaded: the key must describe the content.
-        if self.cache_file and knowledge_cache.cache_key(self.folder) == key:
-            knowledge_cache.write(self.cache_file, key, loaded)
         self.from_cache = False
+        self._unsaved = (key, loaded) if self.cache_file else None
+        if not defer_cache:
+            self.save_cache()
         return loaded
+
+    def save_cache(self) -> None:
+        """Write the last fresh load to the cache file, unless a knowledge file changed since
+        it was read (the key must describe the content) or it is already written."""
+        unsaved, self._unsaved = self._unsaved, None
+        if unsaved is None or self.cache_file is None:
+            return
+        key, loaded = unsaved
+        if knowledge_cache.cache_key(self.folder) == key:
+            knowledge_cache.write(self.cache_file, key, loaded)
 
     def _cached(self) -> knowledge_cache.Cached | None:
         if self.cache_file is None:
