@@ -99,3 +99,33 @@ def test_return_steps_can_be_added_to_the_checklist(shipped_holder: KnowledgeHol
     assert "Steps added to your checklist" in added
     checklist = shown(send(assistant, "command", "checklist"))
     assert "Re-migration grant (Sweden)" in checklist
+
+
+def test_choosing_leaving_asks_the_departure_date_and_dates_the_leaving_checklist(
+    shipped_holder: KnowledgeHolder,
+) -> None:
+    assistant = make(shipped_holder, lang="en", country="FI", onboarding_step="stage")
+    asked = shown(send(assistant, "button", "ob:stage:leaving"))
+    assert "When do you plan to leave?" in asked
+    assert "citizen" not in asked  # the date comes first
+    after = shown(send(assistant, "text", "31.1.2027"))
+    assert "citizen of an EU/EEA country" in after
+    for answer in ("ob:citizenship:other", "ob:purpose:work"):
+        send(assistant, "button", answer)
+    checklist = shown(send(assistant, "button", "ob:children:no"))  # the end of /start
+    assert "Notify DVV of your move abroad — due" in checklist
+    assert "January 2027" in checklist and "no date" not in checklist
+
+
+def test_a_leaving_checklist_without_a_date_asks_for_the_departure_date(
+    shipped_holder: KnowledgeHolder,
+) -> None:
+    assistant = make(
+        shipped_holder, lang="ru", country="FI", stage="leaving", onboarding_step="departure"
+    )
+    send(assistant, "button", "ob:departure:-")  # skipped
+    for answer in ("ob:citizenship:other", "ob:purpose:work"):
+        send(assistant, "button", answer)
+    checklist = shown(send(assistant, "button", "ob:children:no"))
+    assert "без даты (укажите дату отъезда в /profile)" in checklist
+    assert "дату приезда" not in checklist

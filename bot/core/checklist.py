@@ -79,6 +79,7 @@ class TaskView:
     snoozed_until: dt.date | None
     intent: str | None
     waiting_for: tuple[str, ...]  # titles of open prerequisites
+    anchor: str | None = None  # the profile date its due date counts from ("departure", ...)
 
     def effective_due(self) -> dt.date | None:
         if self.snoozed_until and (self.due is None or self.snoozed_until > self.due):
@@ -113,6 +114,7 @@ def views(knowledge: Knowledge, rows: list[dict[str, Any]], lang: str) -> list[T
                 else None,
                 intent=template.intent if template else None,
                 waiting_for=waiting,
+                anchor=template.anchor if template else None,
             )
         )
     return out

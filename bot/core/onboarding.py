@@ -21,6 +21,7 @@ STEPS: tuple[str, ...] = (
     "city",
     "stage",
     "arrival",
+    "departure",
     "citizenship",
     "purpose",
     "children",

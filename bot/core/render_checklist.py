@@ -14,7 +14,10 @@ REMINDER_HOURS = (8, 9, 10, 12, 15, 18, 20)  # all outside the 21:00-08:00 quiet
 
 def _line(number: int | None, item: TaskView, lang: str) -> str:
     due = item.effective_due()
-    when = t(lang, "due_on", date=format_date(lang, due)) if due else t(lang, "no_date")
+    if due:
+        when = t(lang, "due_on", date=format_date(lang, due))
+    else:  # which date in /profile would give it one
+        when = t(lang, "no_date_departure" if item.anchor == "departure" else "no_date")
     prefix = f"{number}. " if number is not None else "• "
     line = f"{prefix}{item.title} — {when}"
     if item.waiting_for and item.status == "open":
