@@ -20,6 +20,8 @@ POINTS = frozenset(
         "after-group-post",
         "after-provider-reply",
         "after-relay",
+        "after-match-request",  # mentoring: the newcomer accepted, the request is stored
+        "after-match-active",  # mentoring: the volunteer accepted, the contact is stored
     }
 )
 

@@ -1,14 +1,20 @@
-"""Buddies and mentors in SQLite: volunteers, matches, consents and unfinished forms.
+"""Buddies and mentors in SQLite: volunteers, matches, consents, notices and unfinished forms.
 
-A match goes proposed -> newcomer_accepted -> active, or ends as declined, ended or reported.
-State changes are compare-and-set (`move`), so a double press or a replayed update changes a
-match once. A consent row holds the Telegram contact its owner agreed to share for one match;
-contacts and the newcomer's note are blanked as soon as the match is over.
+A match goes proposed -> newcomer_accepted -> active, or ends as declined, expired, ended or
+reported. State changes are compare-and-set (`move`), so a double press or a replayed update
+changes a match once. A consent row holds the Telegram contact its owner agreed to share for
+one match; contacts and the newcomer's note are blanked as soon as the match is over.
+
+Notices to the other side of a change (the volunteer's request, the newcomer's contact, an
+admin's approval queue, ...) are the outbox `mentor_notices`: written in the same transaction
+as the change they announce, keyed by a unique source key, and pending until the adapter
+reports them sent (housekeeping sends them again otherwise).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +25,10 @@ if TYPE_CHECKING:
 
 OPEN_STATES = ("proposed", "newcomer_accepted", "active")
 BUSY_STATES = ("newcomer_accepted", "active")  # these count against a volunteer's capacity
-CLOSED_STATES = ("declined", "ended", "reported")
+CLOSED_STATES = ("declined", "expired", "ended", "reported")
 VOLUNTEER_STATUSES = ("pending", "approved", "paused", "rejected")
+# dropped: never sent because it no longer applied (its match closed first)
+NOTICE_STATUSES = ("pending", "delivered", "failed", "dropped")
 
 
 def migrate_009_mentoring(db: sqlite_utils.Database) -> None:
@@ -80,6 +88,35 @@ def migrate_009_mentoring(db: sqlite_utils.Database) -> None:
     db["mentor_drafts"].create(
         {"user_id": int, "kind": str, "data": str, "updated_at": str}, pk=("user_id", "kind")
     )
+
+
+def migrate_010_mentor_notices(db: sqlite_utils.Database) -> None:
+    """Migration "010_mentor_notices": the outbox of notices to the other side of a match."""
+    db["mentor_notices"].create(
+        {
+            "id": int,
+            "source_key": str,  # unique: the event and recipient (a replay adds no second)
+            "kind": str,  # request, active, declined, expired, ended, approved, ...
+            "match_id": int,
+            "volunteer_id": int,
+            "chat_id": int,  # the recipient
+            "about_user": int,  # whose details the text carries (erased with them)
+            "lang": str,  # the recipient's language when it was written
+            "text": str,
+            "buttons": str,  # JSON: rows of [label, callback data]
+            "links": str,  # JSON: [fragment, url] pairs
+            "status": str,  # pending | delivered | failed | dropped
+            "created_at": str,
+            "tried_at": str,  # last handed to the adapter
+            "delivered_at": str,
+            "message_id": int,
+        },
+        pk="id",
+    )
+    db["mentor_notices"].create_index(["source_key"], unique=True)
+    db["mentor_notices"].create_index(["status", "tried_at"])
+    db["mentor_notices"].create_index(["chat_id"])
+    db["mentor_notices"].create_index(["match_id"])
 
 
 def _codes(value: str | None) -> tuple[str, ...]:
@@ -187,8 +224,16 @@ class MentoringStore:
         rows = list(self.db["volunteers"].rows_where("user_id = ?", [user_id]))
         return Volunteer.from_row(rows[0]) if rows else None
 
-    def submit_volunteer(self, user_id: int, profile: dict[str, Any], capacity: int) -> Volunteer:
-        """Create or replace the user's volunteer profile; it waits for an admin again."""
+    def submit_volunteer(
+        self,
+        user_id: int,
+        profile: dict[str, Any],
+        capacity: int,
+        *,
+        notices: Callable[[Volunteer], Iterable[dict[str, Any]]] = lambda _: (),
+    ) -> Volunteer:
+        """Create or replace the user's volunteer profile; it waits for an admin again. In the
+        same transaction the form is dropped and `notices(volunteer)` are stored."""
         row = {
             "user_id": user_id,
             "status": "pending",
@@ -205,30 +250,43 @@ class MentoringStore:
             "decided_at": None,
         }
         existing = self.volunteer_of(user_id)
-        with self.db.conn:
+        with self.db.atomic():
             if existing is None:
                 self.db["volunteers"].insert(row | {"created_at": self._now()})
             else:
                 self.db["volunteers"].update(existing.id, row)
-        volunteer = self.volunteer_of(user_id)
-        assert volunteer is not None
+            volunteer = self.volunteer_of(user_id)
+            assert volunteer is not None
+            self.db.execute(
+                "DELETE FROM mentor_drafts WHERE user_id = ? AND kind = 'volunteer'", [user_id]
+            )
+            self._add_notices(notices(volunteer))
         return volunteer
 
     def set_status(
-        self, volunteer_id: int, old: tuple[str, ...], new: str, *, by: int | None = None
+        self,
+        volunteer_id: int,
+        old: tuple[str, ...],
+        new: str,
+        *,
+        by: int | None = None,
+        notices: Iterable[dict[str, Any]] = (),
     ) -> bool:
-        """Move a volunteer from one of `old` to `new`; False if it was not in `old`."""
+        """Move a volunteer from one of `old` to `new`; False if it was not in `old`. The
+        `notices` are stored with the change (and only if it happened)."""
         marks = ",".join("?" * len(old))
         fields = "status = ?, updated_at = ?"
         values: list[Any] = [new, self._now()]
         if by is not None:
             fields += ", decided_by = ?, decided_at = ?"
             values += [by, self._now()]
-        with self.db.conn:
+        with self.db.atomic():
             cursor = self.db.execute(
                 f"UPDATE volunteers SET {fields} WHERE id = ? AND status IN ({marks})",
                 [*values, volunteer_id, *old],
             )
+            if cursor.rowcount == 1:
+                self._add_notices(notices)
         return cursor.rowcount == 1
 
     def delete_volunteer(self, user_id: int) -> None:
@@ -292,15 +350,25 @@ class MentoringStore:
         rows = list(self.db["mentor_matches"].rows_where("id = ?", [match_id]))
         return Match.from_row(rows[0]) if rows else None
 
-    def move(self, match_id: int, old: tuple[str, ...], new: str, **fields: Any) -> bool:
-        """Compare-and-set the state; closing a match blanks the contacts, and ending it the
-        newcomer's note (a declined request keeps it for the next proposal: `drop_note`)."""
+    def move(
+        self,
+        match_id: int,
+        old: tuple[str, ...],
+        new: str,
+        *,
+        notices: Iterable[dict[str, Any]] = (),
+        **fields: Any,
+    ) -> bool:
+        """Compare-and-set the state, storing `notices` in the same transaction (only if the
+        state changed). Closing a match blanks the contacts (also in notices not yet sent or
+        already sent), ending it the newcomer's note (a declined or expired request keeps it
+        for the next proposal: `drop_note`)."""
         marks = ",".join("?" * len(old))
         changes = {"state": new, "updated_at": self._now(), **fields}
         if new in ("ended", "reported"):
             changes["newcomer_note"] = ""
         sets = ", ".join(f"{key} = ?" for key in changes)
-        with self.db.conn:
+        with self.db.atomic():
             cursor = self.db.execute(
                 f"UPDATE mentor_matches SET {sets} WHERE id = ? AND state IN ({marks})",
                 [*changes.values(), match_id, *old],
@@ -309,17 +377,21 @@ class MentoringStore:
                 self.db.execute(
                     "UPDATE mentor_consents SET contact = NULL WHERE match_id = ?", [match_id]
                 )
+                self._forget_contacts_in_notices(match_id)
+            if cursor.rowcount == 1:
+                self._add_notices(notices)
         return cursor.rowcount == 1
+
+    def stale(self, state: str, before: str) -> list[Match]:
+        """Matches in `state` untouched since `before` (an ISO time), oldest first."""
+        rows = self.db["mentor_matches"].rows_where(
+            "state = ? AND updated_at <= ?", [state, before], order_by="updated_at, id"
+        )
+        return [Match.from_row(row) for row in rows]
 
     def drop_note(self, match_id: int) -> None:
         with self.db.conn:
             self.db["mentor_matches"].update(match_id, {"newcomer_note": ""})
-
-    def set_report(self, match_id: int, reason: str, by: str) -> None:
-        with self.db.conn:
-            self.db["mentor_matches"].update(
-                match_id, {"report_reason": reason, "closed_by": by, "updated_at": self._now()}
-            )
 
     def open_matches_of(self, user_id: int) -> list[Match]:
         marks = ",".join("?" * len(OPEN_STATES))
@@ -363,6 +435,77 @@ class MentoringStore:
             )
         )
         return rows[0]["contact"] if rows and rows[0]["contact"] else None
+
+    # --- the outbox of notices ----------------------------------------------------------------
+
+    def _add_notices(self, notices: Iterable[dict[str, Any]]) -> None:
+        """Store notices (inside the caller's transaction); a source key seen before is kept
+        as it is, so a replayed update adds no second notice."""
+        now = self._now()
+        for notice in notices:
+            row = notice | {"status": "pending", "created_at": now, "tried_at": now}
+            columns = ", ".join(row)
+            self.db.execute(
+                f"INSERT OR IGNORE INTO mentor_notices ({columns}) "
+                f"VALUES ({', '.join('?' * len(row))})",
+                list(row.values()),
+            )
+
+    def _forget_contacts_in_notices(self, match_id: int) -> None:
+        """A closed match: its contact notices are emptied and, if unsent, never sent."""
+        self.db.execute(
+            "UPDATE mentor_notices SET text = '', links = '[]', buttons = '[]', "
+            "status = CASE WHEN status = 'pending' THEN 'dropped' ELSE status END "
+            "WHERE match_id = ? AND kind = 'active'",
+            [match_id],
+        )
+
+    def notices_by_keys(self, keys: Iterable[str]) -> list[dict[str, Any]]:
+        keys = list(keys)
+        if not keys:
+            return []
+        marks = ",".join("?" * len(keys))
+        return list(
+            self.db["mentor_notices"].rows_where(f"source_key IN ({marks})", keys, order_by="id")
+        )
+
+    def notice(self, notice_id: int) -> dict[str, Any] | None:
+        rows = list(self.db["mentor_notices"].rows_where("id = ?", [notice_id]))
+        return rows[0] if rows else None
+
+    def unsent_notices(self, cutoff: str, started: str) -> list[dict[str, Any]]:
+        """Pending notices last handed to the adapter at `cutoff` or before, or before
+        `started` (by an earlier process: they cannot be in flight now)."""
+        return list(
+            self.db["mentor_notices"].rows_where(
+                "status = 'pending' AND (tried_at <= ? OR tried_at < ?)",
+                [cutoff, started],
+                order_by="id",
+            )
+        )
+
+    def give_up_notices(self, created_before: str) -> int:
+        """Pending notices written before `created_before` are marked failed (not retried
+        forever, e.g. when Telegram keeps refusing them with a network error)."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "UPDATE mentor_notices SET status = 'failed' "
+                "WHERE status = 'pending' AND created_at < ?",
+                [created_before],
+            )
+        return cursor.rowcount
+
+    def set_notice(self, notice_id: int, **fields: Any) -> None:
+        with self.db.atomic():
+            self.db["mentor_notices"].update(notice_id, fields)
+
+    def tried(self, notice_ids: Iterable[int]) -> None:
+        now = self._now()
+        with self.db.atomic():
+            for notice_id in notice_ids:
+                self.db.execute(
+                    "UPDATE mentor_notices SET tried_at = ? WHERE id = ?", [now, notice_id]
+                )
 
     # --- forms in progress -------------------------------------------------------------------
 
@@ -428,15 +571,33 @@ class MentoringStore:
             "volunteer_profile": volunteer[0] if volunteer else None,
             "matches": matches,
             "unfinished_forms": drafts,
+            "notices": self._notices_to(user_id),
         }
 
+    def _notices_to(self, user_id: int) -> list[dict[str, Any]]:
+        """What was sent to the user and whether it arrived; not the texts, which show the
+        other person's name, profile or contact."""
+        rows = self.db["mentor_notices"].rows_where(
+            "chat_id = ?",
+            [user_id],
+            select="id, kind, match_id, volunteer_id, status, created_at, delivered_at",
+            order_by="id",
+        )
+        return list(rows)
+
     def erase_user(self, user_id: int) -> None:
-        """Delete the user's volunteer profile, consents and forms; in matches that other
-        people remember, blank everything about the user (end them first: see Mentoring)."""
-        with self.db.conn:
+        """Delete the user's volunteer profile, consents, forms and notices; in matches that
+        other people remember, blank everything about the user (end them first: see
+        Mentoring)."""
+        with self.db.atomic():
             self.db["volunteers"].delete_where("user_id = ?", [user_id])
             self.db["mentor_consents"].delete_where("user_id = ?", [user_id])
             self.db["mentor_drafts"].delete_where("user_id = ?", [user_id])
+            # notices to the user, and those carrying their contact, profile or report
+            self.db.execute(
+                "DELETE FROM mentor_notices WHERE chat_id = ? OR about_user = ?",
+                [user_id, user_id],
+            )
             self.db.execute(
                 "UPDATE mentor_matches SET newcomer_id = NULL, newcomer_name = '', "
                 "newcomer_city = '', newcomer_country = '', newcomer_languages = '', "

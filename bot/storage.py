@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.mentoring_store import MentoringStore, migrate_009_mentoring
+from bot.mentoring_store import MentoringStore, migrate_009_mentoring, migrate_010_mentor_notices
 
 Clock = Callable[[], dt.datetime]
 
@@ -285,6 +285,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("007_broadcasts", _migration_007_broadcasts),
     ("008_business", _migration_008_business),
     ("009_mentoring", migrate_009_mentoring),  # bot/mentoring_store.py
+    ("010_mentor_notices", migrate_010_mentor_notices),  # the mentoring outbox
 ]
 
 

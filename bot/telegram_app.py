@@ -121,17 +121,17 @@ async def send_replies(
             message = await _with_retries(lambda r=reply, c=target: _send_one(context, c, r))
         except Forbidden:
             assistant.store.mark_inactive(target)
-            follow = assistant.escalation.failed(reply.tag, blocked=True) if reply.tag else []
+            follow = assistant.failed(reply.tag, blocked=True) if reply.tag else []
             if not follow:
                 log.info("chat %s has blocked the bot", target)
         except BadRequest as exc:
             log.warning("Telegram refused a message to %s: %s", target, exc)
-            follow = assistant.escalation.failed(reply.tag, blocked=False) if reply.tag else []
+            follow = assistant.failed(reply.tag, blocked=False) if reply.tag else []
         else:
             follow = []
             if reply.tag and message is not None:
                 fault_point(_FAULT_AFTER_SENDING.get(reply.tag.partition(":")[0], ""))
-                follow = assistant.escalation.sent(
+                follow = assistant.sent(
                     reply.tag, message.chat.id, message.message_id, message.message_thread_id
                 )
         if follow and depth < 2:
@@ -429,11 +429,18 @@ async def send_reminders(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def ticket_housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """JobQueue tick: re-announce unclaimed tickets and close stale ones."""
+    """JobQueue tick: re-announce unclaimed tickets, close stale ones, expire unanswered buddy
+    proposals, and send what a crash left unsent (tickets' and mentoring's outboxes)."""
     assistant = _assistant(context)
-    replies = assistant.escalation.maintenance(assistant.clock())
-    if replies:
-        await send_replies(context, replies[0].chat_id or 0, replies)
+    if not context.application.bot_data.get("setup_checked"):  # the first tick, at start
+        context.application.bot_data["setup_checked"] = True
+        for warning in assistant.setup_warnings():
+            log.warning("%s", warning)
+    for reply in assistant.maintenance(assistant.clock()):
+        try:  # one recipient's trouble does not hold up the others; unsent ones stay pending
+            await send_replies(context, reply.chat_id or 0, [reply])
+        except TelegramError as exc:
+            log.warning("housekeeping message to %s not sent (%s); will retry", reply.chat_id, exc)
 
 
 BROADCAST_BATCH = 30

@@ -69,7 +69,7 @@ class Terminal:
             message_id = next(self._ids)
             if reply.tag:
                 self.show(
-                    self.assistant.escalation.sent(reply.tag, target or 0, message_id, None),
+                    self.assistant.sent(reply.tag, target or 0, message_id, None),
                     chat_id=target,
                 )
                 if reply.tag.startswith("tpost:"):

@@ -85,9 +85,7 @@ class FakeTelegram:
             if reply.tag:
                 if reply.tag.startswith("tpost:"):
                     self.posts[int(reply.tag.split(":")[1])] = self.next_id
-                follow = self.assistant.escalation.sent(
-                    reply.tag, reply.chat_id or 0, self.next_id, None
-                )
+                follow = self.assistant.sent(reply.tag, reply.chat_id or 0, self.next_id, None)
                 out += self.deliver(follow)
         return out
 

@@ -19,6 +19,7 @@ from bot.core.escalation import (
 )
 from bot.core.knowledge_holder import KnowledgeError, KnowledgeHolder
 from bot.core.mentoring import MENTORING_STEPS, Mentoring
+from bot.core.mentoring_notices import TAG as NOTICE_TAG
 from bot.core.pathways import Pathways
 from bot.core.replies import Button, Document, Incoming, Reply
 from bot.core.understanding import understand
@@ -103,6 +104,33 @@ class Assistant:
     @property
     def knowledge(self):
         return self.holder.current.knowledge
+
+    # --- what the adapter reports back, and housekeeping --------------------------------------
+
+    def sent(self, tag: str, chat_id: int, message_id: int, thread_id: int | None) -> list[Reply]:
+        """A tagged reply went out: the part of the core that tagged it records it (by the
+        tag's kind); it may answer with more replies (e.g. "delivered" in a provider group)."""
+        kind, _, rest = tag.partition(":")
+        if kind == NOTICE_TAG:
+            self.mentoring.sent(int(rest), message_id)
+            return []
+        return self.escalation.sent(tag, chat_id, message_id, thread_id)
+
+    def failed(self, tag: str, *, blocked: bool) -> list[Reply]:
+        """A tagged reply was refused by Telegram (`blocked`: the recipient blocked the bot)."""
+        kind, _, rest = tag.partition(":")
+        if kind == NOTICE_TAG:
+            self.mentoring.failed(int(rest), blocked=blocked)
+            return []
+        return self.escalation.failed(tag, blocked=blocked)
+
+    def maintenance(self, now: dt.datetime) -> list[Reply]:
+        """Periodic: tickets' and mentoring's housekeeping (also what a crash left unsent)."""
+        return [*self.escalation.maintenance(now), *self.mentoring.maintenance(now)]
+
+    def setup_warnings(self) -> list[str]:
+        """Settings that keep a feature from working, for the log at start."""
+        return self.mentoring.setup_warnings()
 
     def profile_of(self, user_id: int, language_code: str | None = None) -> Profile:
         """The stored profile, created on first contact with the client's language."""

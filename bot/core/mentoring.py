@@ -6,19 +6,29 @@ Contact details are exchanged only when both sides accepted: the newcomer first 
 then sees the newcomer's short profile), then the volunteer. Each side's contact is taken at
 the moment they press Accept and stored with that consent; nothing else ever reveals it.
 
+Messages to anyone but the person who acted are notices in an outbox (see
+`bot/core/mentoring_notices.py`): stored with the change they announce, sent again by
+`maintenance` until the adapter reports them delivered. `maintenance` also expires proposals
+nobody answered within `settings.reply_days` of knowledge/mentoring.yaml.
+
 Callback data: `mt:<action>:<arg>`; match and volunteer numbers, never Telegram ids.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import re
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.core import render_mentoring as render
 from bot.core.knowledge_holder import KnowledgeHolder
+from bot.core.mentoring_notices import notice_reply, notice_row
 from bot.core.replies import Button, Incoming, Reply
+from bot.faults import fault_point
 from bot.i18n import t
 from bot.knowledge.mentoring import MentoringCatalog
 from bot.knowledge.model import Knowledge
@@ -26,6 +36,7 @@ from bot.matching.normalize import clean
 from bot.mentoring_store import OPEN_STATES, Match, MentoringStore, Volunteer
 from bot.storage import Profile, Store
 
+log = logging.getLogger(__name__)
 # Conversation steps waiting for typed text (kept in Profile.onboarding_step, so starting
 # anything else that waits for text, such as /start or /human, replaces them).
 STEP_INTRO, STEP_NAME = "mt_intro", "mt_name"  # volunteer form
@@ -38,6 +49,11 @@ MAX_REASON = 1000
 # Telegram handles and links: contacts are exchanged only after both accept, so profiles
 # must not carry them.
 _CONTACT_LIKE = re.compile(r"@[A-Za-z0-9_]{4,}|t\.me/|telegram\.me/|tg://", re.IGNORECASE)
+# A notice handed to the adapter and not reported sent within this time is sent again (as
+# ticket notices: bot/core/escalation.py); one still failing after GIVE_UP is marked failed.
+UNSENT_GRACE = dt.timedelta(minutes=1)
+GIVE_UP = dt.timedelta(days=2)
+Notices = list[dict[str, Any]]  # rows for the outbox (bot/core/mentoring_notices.py)
 
 
 @dataclass(frozen=True)
@@ -112,6 +128,9 @@ class Mentoring:
         self.store = store
         self.data = MentoringStore(store)
         self._admin_ids = admin_ids
+        # Notices last handed out before this process started cannot be in flight: the first
+        # housekeeping sends them again at once, not after the grace period.
+        self.started = store.clock().isoformat()
 
     @property
     def knowledge(self) -> Knowledge:
@@ -127,6 +146,140 @@ class Mentoring:
 
     def _step(self, profile: Profile, step: str | None) -> Profile:
         return self.store.update_profile(profile, onboarding_step=step, editing=False)
+
+    def setup_warnings(self) -> list[str]:
+        """What keeps the feature from working as configured (logged at start)."""
+        if self.catalog.enabled and not self._admin_ids():
+            return [
+                "mentoring: knowledge/mentoring.yaml is present but ADMIN_IDS is empty, so no "
+                "volunteer can be approved (they are told so); set ADMIN_IDS to approve them"
+            ]
+        return []
+
+    # --- the outbox ---------------------------------------------------------------------------
+
+    def _notice(
+        self,
+        kind: str,
+        reply: Reply,
+        *,
+        lang: str,
+        key: str,
+        match: Match | None = None,
+        volunteer_id: int | None = None,
+        about: int | None = None,
+    ) -> dict[str, Any]:
+        return notice_row(
+            reply,
+            kind=kind,
+            key=key,
+            lang=lang,
+            match_id=match.id if match else None,
+            volunteer_id=match.volunteer_id if match else volunteer_id,
+            about=about,
+        )
+
+    def _deliver(self, notices: Notices) -> list[Reply]:
+        """The stored notices among `notices` that still wait to be sent, as replies."""
+        rows = self.data.notices_by_keys(n["source_key"] for n in notices)
+        return [notice_reply(row) for row in rows if row["status"] == "pending"]
+
+    @staticmethod
+    def _origin(incoming: Incoming) -> str:
+        """What a notice key of a repeatable event names: the update that caused it."""
+        return incoming.source_key or f"once-{uuid.uuid4().hex}"
+
+    def sent(self, notice_id: int, message_id: int) -> None:
+        """The adapter delivered notice `notice_id`."""
+        self.data.set_notice(
+            notice_id,
+            status="delivered",
+            delivered_at=self.store.clock().isoformat(),
+            message_id=message_id,
+        )
+
+    def failed(self, notice_id: int, *, blocked: bool) -> None:
+        """Telegram refused the notice (the recipient blocked the bot, or a bad request):
+        sending it again would fail the same way."""
+        log.info(
+            "mentoring notice %s not delivered (%s)", notice_id, "blocked" if blocked else "refused"
+        )
+        self.data.set_notice(notice_id, status="failed")
+
+    def maintenance(self, now: dt.datetime) -> list[Reply]:
+        """Periodic: expire proposals nobody answered, then send again the notices a crash
+        or an error left unsent (and give up on those failing for days)."""
+        replies = self._expire(now)
+        given_up = self.data.give_up_notices((now - GIVE_UP).isoformat())
+        if given_up:
+            log.warning(
+                "mentoring: %d notices not sent in %d days; given up", given_up, GIVE_UP.days
+            )
+        return replies + self._unsent(now)
+
+    def _unsent(self, now: dt.datetime) -> list[Reply]:
+        rows = self.data.unsent_notices((now - UNSENT_GRACE).isoformat(), self.started)
+        due = [row for row in rows if self._still_applies(row)]
+        self.data.tried(row["id"] for row in due)
+        return [notice_reply(row) for row in due]
+
+    def _still_applies(self, row: dict[str, Any]) -> bool:
+        """A request whose match moved on, or an approval queue entry already decided, is
+        dropped instead of sent late (its buttons would only say it is no longer open)."""
+        if row["kind"] == "request":
+            match = self.data.match(row["match_id"])
+            current = match is not None and match.state == "newcomer_accepted"
+        elif row["kind"] == "admin_new":
+            volunteer = self.data.volunteer(row["volunteer_id"])
+            current = volunteer is not None and volunteer.status == "pending"
+        else:
+            return True
+        if not current:
+            self.data.set_notice(row["id"], status="dropped")
+        return current
+
+    # --- expiry -------------------------------------------------------------------------------
+
+    def _expire(self, now: dt.datetime) -> list[Reply]:
+        """Close proposals left unanswered for `reply_days`: a request the volunteer never
+        answered (the newcomer is told and may look again), and silently a proposal the
+        newcomer never answered (so it holds nobody's place)."""
+        before = (now - dt.timedelta(days=self.catalog.reply_days)).isoformat()
+        replies: list[Reply] = []
+        for match in self.data.stale("newcomer_accepted", before):
+            notices = self._expired_notice(match)
+            if self.data.move(
+                match.id, ("newcomer_accepted",), "expired", closed_by="system", notices=notices
+            ):
+                replies += self._deliver(notices)
+        for match in self.data.stale("proposed", before):
+            self.data.move(match.id, ("proposed",), "expired", closed_by="system")
+        return replies
+
+    def _expired_notice(self, match: Match) -> Notices:
+        if match.newcomer_id is None:
+            return []
+        lang = self._lang_of(match.newcomer_id)
+        text = t(
+            lang,
+            "mt_expired_notice",
+            name=match.volunteer_name,
+            id=match.id,
+            days=self.catalog.reply_days,
+        )
+        again = Button(t(lang, "mt_look_again"), f"mt:more:{match.id}")
+        reply = Reply(text, ((again,),), chat_id=match.newcomer_id)
+        return [self._notice("expired", reply, lang=lang, key=f"expired:m{match.id}", match=match)]
+
+    def _expired_view(self, profile: Profile, match: Match | None) -> list[Reply] | None:
+        """A button of an expired proposal: say so kindly (the newcomer may look again)."""
+        if match is None or match.state != "expired":
+            return None
+        lang, days = profile.lang, self.catalog.reply_days
+        if match.role_of(profile.user_id) == "volunteer":
+            return [Reply(t(lang, "mt_request_expired", id=match.id, days=days))]
+        again = Button(t(lang, "mt_look_again"), f"mt:more:{match.id}")
+        return [Reply(t(lang, "mt_proposal_expired", id=match.id, days=days), ((again,),))]
 
     # --- entry points -----------------------------------------------------------------------
 
@@ -363,14 +516,22 @@ class Mentoring:
         )
         return [Reply(text, buttons)]
 
-    def _form_submit(self, profile: Profile, _: str, __: Incoming) -> list[Reply] | None:
+    def _form_submit(self, profile: Profile, _: str, incoming: Incoming) -> list[Reply] | None:
         form = self._form(profile, "city", "languages", "topics", "availability", "intro", "name")
         if form is None or form["availability"] not in self.catalog.availability:
             return None
         capacity = self.catalog.availability[form["availability"]].capacity
-        volunteer = self.data.submit_volunteer(profile.user_id, form, capacity)
-        self.data.drop_draft(profile.user_id, "volunteer")
-        return [Reply(t(profile.lang, "mt_vol_submitted")), *self._admin_notices(volunteer)]
+        origin = self._origin(incoming)
+        notices: Notices = []
+
+        def admin_notices(volunteer: Volunteer) -> Notices:
+            notices[:] = self._admin_notices(volunteer, origin)
+            return notices
+
+        self.data.submit_volunteer(profile.user_id, form, capacity, notices=admin_notices)
+        # Honest: without an admin nobody can approve the profile yet.
+        key = "mt_vol_submitted" if self._admin_ids() else "mt_vol_submitted_no_admin"
+        return [Reply(t(profile.lang, key)), *self._deliver(notices)]
 
     def _form_cancel(self, profile: Profile, _: str, __: Incoming) -> list[Reply] | None:
         self.data.drop_draft(profile.user_id, "volunteer")
@@ -405,23 +566,31 @@ class Mentoring:
     def _withdraw(self, profile: Profile, _: str, __: Incoming) -> list[Reply] | None:
         if self.data.volunteer_of(profile.user_id) is None:
             return None
-        notices = self._close_all(profile.user_id, volunteer_only=True)
+        notices = self._close_all(profile.user_id, volunteer_only=True)  # sent before erasing
         self.data.delete_volunteer(profile.user_id)
         self.data.drop_draft(profile.user_id, "volunteer")
         return [Reply(t(profile.lang, "mt_vol_withdrawn")), *notices]
 
     # --- admins ------------------------------------------------------------------------------
 
-    def _admin_notices(self, volunteer: Volunteer) -> list[Reply]:
+    def _admin_notices(self, volunteer: Volunteer, origin: str) -> Notices:
         """Every admin gets the new (or changed) profile with Approve / Reject."""
         notices = []
         for admin in sorted(self._admin_ids()):
             lang = self._lang_of(admin)
+            reply = Reply(
+                self._pending_text(volunteer, lang),
+                self._decision_buttons(volunteer, lang),
+                chat_id=admin,
+            )
             notices.append(
-                Reply(
-                    self._pending_text(volunteer, lang),
-                    self._decision_buttons(volunteer, lang),
-                    chat_id=admin,
+                self._notice(
+                    "admin_new",
+                    reply,
+                    lang=lang,
+                    key=f"admin_new:v{volunteer.id}:{origin}:{admin}",
+                    volunteer_id=volunteer.id,
+                    about=volunteer.user_id,
                 )
             )
         return notices
@@ -450,21 +619,28 @@ class Mentoring:
             )
         return replies
 
-    def _approve(self, profile: Profile, arg: str, _: Incoming) -> list[Reply] | None:
+    def _decision_notice(self, volunteer: Volunteer, key: str, origin: str) -> Notices:
+        """The volunteer learns an admin's decision (`key`: approved or rejected)."""
+        lang = self._lang_of(volunteer.user_id)
+        reply = Reply(t(lang, f"mt_vol_{key}"), chat_id=volunteer.user_id)
+        notice_key = f"{key}:v{volunteer.id}:{origin}"
+        return [self._notice(key, reply, lang=lang, key=notice_key, volunteer_id=volunteer.id)]
+
+    def _approve(self, profile: Profile, arg: str, incoming: Incoming) -> list[Reply] | None:
         if profile.user_id not in self._admin_ids():
             return [Reply(t(profile.lang, "admin_only"))]
         found = self.data.volunteer(int(arg)) if arg.isdigit() else None
         if found is None:
             return None
         lang = profile.lang
-        if not self.data.set_status(found.id, ("pending",), "approved", by=profile.user_id):
+        notices = self._decision_notice(found, "approved", self._origin(incoming))
+        if not self.data.set_status(
+            found.id, ("pending",), "approved", by=profile.user_id, notices=notices
+        ):
             return [self._already_decided(found, lang)]
-        return [
-            Reply(t(lang, "mt_admin_approved", id=found.id)),
-            Reply(t(self._lang_of(found.user_id), "mt_vol_approved"), chat_id=found.user_id),
-        ]
+        return [Reply(t(lang, "mt_admin_approved", id=found.id)), *self._deliver(notices)]
 
-    def _reject(self, profile: Profile, arg: str, _: Incoming) -> list[Reply] | None:
+    def _reject(self, profile: Profile, arg: str, incoming: Incoming) -> list[Reply] | None:
         """Reject a waiting volunteer, or switch off an approved one (after a report)."""
         if profile.user_id not in self._admin_ids():
             return [Reply(t(profile.lang, "admin_only"))]
@@ -473,14 +649,14 @@ class Mentoring:
             return None
         lang = profile.lang
         old = ("pending", "approved", "paused")
-        if not self.data.set_status(found.id, old, "rejected", by=profile.user_id):
-            return [self._already_decided(found, lang)]
-        notices = self._close_all(found.user_id, volunteer_only=True, closed_by="admin")
-        return [
-            Reply(t(lang, "mt_admin_rejected", id=found.id)),
-            Reply(t(self._lang_of(found.user_id), "mt_vol_rejected"), chat_id=found.user_id),
-            *notices,
-        ]
+        notices = self._decision_notice(found, "rejected", self._origin(incoming))
+        if not self.data.set_status(found.id, old, "rejected", by=profile.user_id, notices=notices):
+            # Already decided; a switched-off volunteer's matches end (also when a crash came
+            # between the decision and ending them).
+            ended = self._close_all(found.user_id, volunteer_only=True, closed_by="admin")
+            return [self._already_decided(found, lang), *ended]
+        ended = self._close_all(found.user_id, volunteer_only=True, closed_by="admin")
+        return [Reply(t(lang, "mt_admin_rejected", id=found.id)), *self._deliver(notices), *ended]
 
     def _already_decided(self, volunteer: Volunteer, lang: str) -> Reply:
         current = self.data.volunteer(volunteer.id)
@@ -675,7 +851,9 @@ class Mentoring:
     ) -> list[Reply] | None:
         match = self._own_match(profile, arg, "newcomer")
         if match is None or match.state != "proposed":
-            return self._replay_view(profile, match, "newcomer_accepted")
+            return self._expired_view(profile, match) or self._replay_view(
+                profile, match, "newcomer_accepted"
+            )
         volunteer = self.data.volunteer(match.volunteer_id)
         busy = self.data.busy_counts().get(match.volunteer_user_id or 0, 0)
         if volunteer is None or volunteer.status != "approved" or busy >= volunteer.capacity:
@@ -684,12 +862,23 @@ class Mentoring:
             gone = Reply(t(profile.lang, "mt_gone", name=match.volunteer_name))
             return [gone, *self._next_proposal(profile, match)]
         self.data.consent(match.id, profile.user_id, "newcomer", contact_of(incoming))
-        if not self.data.move(match.id, ("proposed",), "newcomer_accepted"):
-            return None
         match = replace(match, state="newcomer_accepted")
-        lang = profile.lang
-        asked = Reply(t(lang, "mt_asked", name=match.volunteer_name))
-        return [asked, self._request_for_volunteer(match, volunteer.user_id)]
+        request = self._request_for_volunteer(match, volunteer.user_id)
+        notices = [
+            self._notice(
+                "request",
+                request,
+                lang=self._lang_of(volunteer.user_id),
+                key=f"request:m{match.id}",
+                match=match,
+                about=profile.user_id,  # the newcomer's short profile
+            )
+        ]
+        if not self.data.move(match.id, ("proposed",), "newcomer_accepted", notices=notices):
+            return None
+        fault_point("after-match-request")  # crash tests: the request must still arrive
+        asked = Reply(t(profile.lang, "mt_asked", name=match.volunteer_name))
+        return [asked, *self._deliver(notices)]
 
     def _request_for_volunteer(self, match: Match, volunteer_user_id: int) -> Reply:
         lang = self._lang_of(volunteer_user_id)
@@ -710,6 +899,8 @@ class Mentoring:
 
     def _newcomer_someone_else(self, profile: Profile, arg: str, _: Incoming) -> list[Reply] | None:
         match = self._own_match(profile, arg, "newcomer")
+        if match is not None and match.state == "expired":
+            return self._expired_view(profile, match)
         if match is None or not self.data.move(
             match.id, ("proposed",), "declined", closed_by="newcomer"
         ):
@@ -718,6 +909,8 @@ class Mentoring:
 
     def _newcomer_cancel(self, profile: Profile, arg: str, _: Incoming) -> list[Reply] | None:
         match = self._own_match(profile, arg, "newcomer")
+        if match is not None and match.state == "expired":
+            return self._expired_view(profile, match)
         if match is None or not self.data.move(
             match.id, ("proposed",), "declined", closed_by="newcomer"
         ):
@@ -729,20 +922,29 @@ class Mentoring:
     ) -> list[Reply] | None:
         match = self._own_match(profile, arg, "volunteer")
         if match is None or match.state != "newcomer_accepted":
-            return self._replay_view(profile, match, "active")
+            return self._expired_view(profile, match) or self._replay_view(profile, match, "active")
         if self.data.contact_of(match.id, match.newcomer_id) is None:
             return None  # the newcomer's consent is missing: share nothing
         self.data.consent(match.id, profile.user_id, "volunteer", contact_of(incoming))
-        if not self.data.move(match.id, ("newcomer_accepted",), "active"):
-            return None
         match = replace(match, state="active")
         newcomer_id = match.newcomer_id
         assert newcomer_id is not None
-        to_newcomer = self._active_reply(self._lang_of(newcomer_id), match, newcomer_id)
-        return [
-            self._active_reply(profile.lang, match, profile.user_id),
-            replace(to_newcomer, chat_id=newcomer_id),
+        lang = self._lang_of(newcomer_id)
+        to_newcomer = replace(self._active_reply(lang, match, newcomer_id), chat_id=newcomer_id)
+        notices = [
+            self._notice(
+                "active",
+                to_newcomer,
+                lang=lang,
+                key=f"active:m{match.id}",
+                match=match,
+                about=profile.user_id,  # the volunteer's contact
+            )
         ]
+        if not self.data.move(match.id, ("newcomer_accepted",), "active", notices=notices):
+            return None
+        fault_point("after-match-active")  # crash tests: the contact must still arrive
+        return [self._active_reply(profile.lang, match, profile.user_id), *self._deliver(notices)]
 
     def _active_reply(self, lang: str, match: Match, user_id: int) -> Reply:
         """An active match as one side sees it: the other's name and consented contact."""
@@ -773,21 +975,30 @@ class Mentoring:
 
     def _volunteer_decline(self, profile: Profile, arg: str, _: Incoming) -> list[Reply] | None:
         match = self._own_match(profile, arg, "volunteer")
-        if match is None or not self.data.move(
-            match.id, ("newcomer_accepted",), "declined", closed_by="volunteer"
-        ):
+        if match is None:
             return None
-        replies = [Reply(t(profile.lang, "mt_vol_declined"))]
-        if match.newcomer_id is not None:
-            lang = self._lang_of(match.newcomer_id)
-            again = Button(t(lang, "mt_look_again"), f"mt:more:{match.id}")
-            text = t(lang, "mt_newcomer_declined", name=match.volunteer_name, id=match.id)
-            replies.append(Reply(text, ((again,),), chat_id=match.newcomer_id))
-        return replies
+        notices = self._declined_notice(match)
+        if not self.data.move(
+            match.id, ("newcomer_accepted",), "declined", closed_by="volunteer", notices=notices
+        ):
+            return self._expired_view(profile, self.data.match(match.id))
+        return [Reply(t(profile.lang, "mt_vol_declined")), *self._deliver(notices)]
+
+    def _declined_notice(self, match: Match) -> Notices:
+        if match.newcomer_id is None:
+            return []
+        lang = self._lang_of(match.newcomer_id)
+        again = Button(t(lang, "mt_look_again"), f"mt:more:{match.id}")
+        text = t(lang, "mt_newcomer_declined", name=match.volunteer_name, id=match.id)
+        reply = Reply(text, ((again,),), chat_id=match.newcomer_id)
+        return [
+            self._notice("declined", reply, lang=lang, key=f"declined:m{match.id}", match=match)
+        ]
 
     def _look_again(self, profile: Profile, arg: str, _: Incoming) -> list[Reply] | None:
+        """After a volunteer declined or let the request expire: the next proposal."""
         match = self._own_match(profile, arg, "newcomer")
-        if match is None or match.state != "declined":
+        if match is None or match.state not in ("declined", "expired"):
             return None
         if self.data.open_request_of(profile.user_id) is not None:
             return self._buddy_home(profile)
@@ -843,14 +1054,12 @@ class Mentoring:
         role = match.role_of(profile.user_id) if match else None
         if match is None or role is None:
             return None
-        if not self.data.move(match.id, OPEN_STATES, "ended", closed_by=role):
+        notices = self._ended_notice(match, profile.user_id)
+        if not self.data.move(match.id, OPEN_STATES, "ended", closed_by=role, notices=notices):
             return None
-        return [
-            Reply(t(profile.lang, "mt_ended", id=match.id)),
-            *self._ended_notice(match, profile.user_id),
-        ]
+        return [Reply(t(profile.lang, "mt_ended", id=match.id)), *self._deliver(notices)]
 
-    def _ended_notice(self, match: Match, leaving: int) -> list[Reply]:
+    def _ended_notice(self, match: Match, leaving: int) -> Notices:
         """Tell the other side, without details, that a match they knew about has ended."""
         other_id, _ = match.other(leaving)
         if other_id is None:
@@ -860,20 +1069,24 @@ class Mentoring:
         _, leaving_name = match.other(other_id)
         role = match.role_of(other_id)
         lang = self._lang_of(other_id)
-        key = "mt_ended_notice_newcomer" if role == "newcomer" else "mt_ended_notice_volunteer"
-        return [Reply(t(lang, key, id=match.id, name=leaving_name), chat_id=other_id)]
+        text_key = "mt_ended_notice_newcomer" if role == "newcomer" else "mt_ended_notice_volunteer"
+        reply = Reply(t(lang, text_key, id=match.id, name=leaving_name), chat_id=other_id)
+        key = f"ended:m{match.id}:{other_id}"
+        return [self._notice("ended", reply, lang=lang, key=key, match=match)]
 
     def _close_all(
         self, user_id: int, *, volunteer_only: bool, closed_by: str | None = None
     ) -> list[Reply]:
-        notices: list[Reply] = []
+        replies: list[Reply] = []
         for match in self.data.open_matches_of(user_id):
             role = match.role_of(user_id)
             if volunteer_only and role != "volunteer":
                 continue
-            if self.data.move(match.id, OPEN_STATES, "ended", closed_by=closed_by or role):
-                notices += self._ended_notice(match, user_id)
-        return notices
+            notices = self._ended_notice(match, user_id)
+            by = closed_by or role
+            if self.data.move(match.id, OPEN_STATES, "ended", closed_by=by, notices=notices):
+                replies += self._deliver(notices)
+        return replies
 
     def _report_ask(self, profile: Profile, arg: str, _: Incoming) -> list[Reply] | None:
         match = self.data.match(int(arg)) if arg.isdigit() else None
@@ -895,18 +1108,23 @@ class Mentoring:
         if match is None or role is None:
             return None
         reason = text[:MAX_REASON]
-        was_open = match.is_open
-        if not self.data.move(match.id, (*OPEN_STATES, "ended"), "reported", closed_by=role):
+        # The other side learns only that the match ended (if it was still open).
+        notices = self._ended_notice(match, profile.user_id) if match.is_open else []
+        notices += self._report_notices(match, role, reason, profile.user_id)
+        if not self.data.move(
+            match.id,
+            (*OPEN_STATES, "ended"),
+            "reported",
+            closed_by=role,
+            report_reason=reason,
+            notices=notices,
+        ):
             return None
-        self.data.set_report(match.id, reason, role)
         self.data.drop_draft(profile.user_id, "report")
         self._step(profile, None)
-        replies = [Reply(t(profile.lang, "mt_reported", id=match.id))]
-        if was_open:  # the other side learns only that the match ended
-            replies += self._ended_notice(match, profile.user_id)
-        return replies + self._report_notices(match, role, reason)
+        return [Reply(t(profile.lang, "mt_reported", id=match.id)), *self._deliver(notices)]
 
-    def _report_notices(self, match: Match, role: str, reason: str) -> list[Reply]:
+    def _report_notices(self, match: Match, role: str, reason: str, reporter: int) -> Notices:
         notices = []
         for admin in sorted(self._admin_ids()):
             lang = self._lang_of(admin)
@@ -925,7 +1143,11 @@ class Mentoring:
             if role == "newcomer":  # the reported side is the volunteer
                 label = t(lang, "mt_admin_suspend", id=match.volunteer_id)
                 buttons = ((Button(label, f"mt:no:{match.volunteer_id}"),),)
-            notices.append(Reply(text, buttons, chat_id=admin))
+            reply = Reply(text, buttons, chat_id=admin)
+            key = f"report:m{match.id}:{admin}"
+            notices.append(
+                self._notice("admin_report", reply, lang=lang, key=key, match=match, about=reporter)
+            )
         return notices
 
     def _report_cancel(self, profile: Profile, _: str, __: Incoming) -> list[Reply] | None:

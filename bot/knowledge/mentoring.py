@@ -18,6 +18,8 @@ from bot.knowledge.yamlload import LineDict, LineList
 LABEL_LANGUAGES = ("en", "ru", "uk")  # the bot's own languages
 SCOPES = frozenset({"city", "country"})  # where a helper must live for the topic
 MAX_CAPACITY = 20
+REPLY_DAYS = 7  # default: an unanswered proposal or request expires after this many days
+MAX_REPLY_DAYS = 60
 MAX_ID = 30  # ids go into button data (at most 64 bytes with the prefixes)
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CODE = re.compile(r"^[a-z]{2}$")
@@ -51,6 +53,7 @@ class MentoringCatalog:
     topics: Mapping[str, MentoringTopic] = field(default_factory=dict)
     languages: Mapping[str, Choice] = field(default_factory=dict)
     availability: Mapping[str, Availability] = field(default_factory=dict)
+    reply_days: int = REPLY_DAYS  # `settings.reply_days`
 
     def __post_init__(self) -> None:
         for name in ("topics", "languages", "availability"):
@@ -70,11 +73,14 @@ class MentoringCatalog:
 
 
 def parse_mentoring(rep: Any, doc: Any) -> MentoringCatalog:
-    """mentoring.yaml: `topics`, `languages` and `availability`, each a list of options."""
+    """mentoring.yaml: `topics`, `languages` and `availability`, each a list of options, and
+    optional `settings`."""
     if not isinstance(doc, LineDict):
         rep.error(1, "expected a mapping with 'version', 'topics', 'languages', 'availability'")
         return MentoringCatalog()
-    check_fields(rep, doc, "mentoring.yaml", {"version", "topics", "languages", "availability"})
+    check_fields(
+        rep, doc, "mentoring.yaml", {"version", "topics", "languages", "availability"}, {"settings"}
+    )
     if doc.get("version") != SCHEMA_VERSION:
         rep.error(doc.line_of("version"), f"'version' must be {SCHEMA_VERSION}")
     topics = {
@@ -93,7 +99,26 @@ def parse_mentoring(rep: Any, doc: Any) -> MentoringCatalog:
         for node in _options(rep, doc, "availability", "id", {"capacity"}, required={"capacity"})
         if _capacity_ok(rep, node)
     }
-    return MentoringCatalog(topics, languages, availability)
+    return MentoringCatalog(topics, languages, availability, _reply_days(rep, doc))
+
+
+def _reply_days(rep: Any, doc: LineDict) -> int:
+    """`settings.reply_days`: days a volunteer (or a newcomer) has to answer a proposal."""
+    settings = doc.get("settings")
+    if settings is None:
+        return REPLY_DAYS
+    if not isinstance(settings, LineDict):
+        rep.error(doc.line_of("settings"), "'settings' must be a mapping (e.g. reply_days: 7)")
+        return REPLY_DAYS
+    check_fields(rep, settings, "settings", set(), {"reply_days"})
+    days = settings.get("reply_days", REPLY_DAYS)
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_REPLY_DAYS:
+        rep.error(
+            settings.line_of("reply_days"),
+            f"settings: reply_days must be a whole number of days from 1 to {MAX_REPLY_DAYS}",
+        )
+        return REPLY_DAYS
+    return days
 
 
 def _options(
