@@ -1,4 +1,5 @@
-"""Kill the bot at each step of an escalation; after a restart nothing is lost or doubled."""
+"""Kill the bot at each step of an escalation, or between a buddy match's change and its notice
+to the other side; after a restart nothing is lost or doubled."""
 
 from __future__ import annotations
 
@@ -9,25 +10,29 @@ from pathlib import Path
 
 import pytest
 
+from bot.mentoring_store import MentoringStore
+from bot.storage import Profile, Store, open_database
 from tests.fake_bot_api import FakeBotAPI, bot_env, start_bot
 from tests.telegram_recorder import callback_update, message_update
 
 GROUP = -1009
 USER = 42
 PROVIDER = 500
+VOLUNTEER = 43
 
 
 class BotProcess:
     """`softlanding run`, restarted whenever it dies (as a supervisor would)."""
 
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+    def __init__(self, env: dict[str, str], cwd: Path, log: Path | None = None) -> None:
         self.env = env
         self.cwd = cwd
+        self.log = log
         self.crashes = 0
         self.process = self._start()
 
     def _start(self) -> subprocess.Popen:
-        return start_bot(self.env, self.cwd)
+        return start_bot(self.env, self.cwd, log=self.log)
 
     def keep_alive(self) -> None:
         if self.process.poll() is not None:
@@ -109,3 +114,79 @@ def test_a_crash_at_any_step_of_an_escalation_loses_and_doubles_nothing(
             "(SELECT update_id FROM processed_updates)"
         ).fetchone()[0]
         assert unfinished == 0
+
+
+def _seed_volunteer(db: Path) -> None:
+    """An approved volunteer in Helsinki (the admins' part is tested elsewhere), two people."""
+    store = Store(open_database(db))
+    store.save_profile(Profile(VOLUNTEER, lang="en"))
+    store.save_profile(Profile(USER, lang="en", country="FI", city="helsinki", stage="arrived"))
+    data = MentoringStore(store)
+    form = {
+        "name": "Mika",
+        "country": "FI",
+        "city": "helsinki",
+        "languages": ["en"],
+        "topics": ["jobs"],
+        "availability": "weekly",
+        "intro": "HR at a tech company, happy to read CVs.",
+    }
+    volunteer = data.submit_volunteer(VOLUNTEER, form, 2)
+    assert data.set_status(volunteer.id, ("pending",), "approved")
+    store.db.close()
+
+
+@pytest.mark.parametrize("point", ["after-match-request", "after-match-active"])
+def test_a_crash_between_a_match_change_and_its_notice_loses_no_notice(
+    point: str, tmp_path: Path
+) -> None:
+    """The newcomer accepts (the volunteer's request is stored), the volunteer accepts (the
+    newcomer's contact notice is stored); the process dies right after one of these commits,
+    before anything is sent. After the restart the other side still gets it, once."""
+    db = tmp_path / "bot.db"
+    _seed_volunteer(db)
+    log = tmp_path / "bot.log"
+    with FakeBotAPI() as api:
+        env = bot_env(
+            api,
+            db,
+            REMINDER_INTERVAL_SECONDS="2",
+            SOFTLANDING_FAULT=point,
+            SOFTLANDING_FAULT_ONCE=str(tmp_path / "crashed"),
+        )
+        env.pop("ADMIN_IDS", None)
+        bot = BotProcess(env, tmp_path, log)
+
+        def to(chat: int, text: str) -> list[dict]:
+            return [p for p in api.sent_to(chat) if text in p["text"]]
+
+        try:
+            steps = [
+                (message_update(1, USER, "/buddy"), "What would you like help with?"),
+                (callback_update(2, USER, "mt:bt:jobs"), "Which languages can you talk in?"),
+                (callback_update(3, USER, "mt:bL"), "What name should your buddy see?"),
+                (message_update(4, USER, "Sam"), "Anything your buddy should know"),
+                (callback_update(5, USER, "mt:bs"), "Here is someone who could help"),
+            ]
+            for update, expected in steps:
+                api.push(update)
+                _wait(api, bot, lambda e=expected: to(USER, e))
+            api.push(callback_update(6, USER, "mt:na:1"))
+            _wait(api, bot, lambda: to(VOLUNTEER, "A newcomer would like your help"))
+            api.push(callback_update(7, VOLUNTEER, "mt:aa:1"))
+            _wait(api, bot, lambda: to(USER, "You and Mika are buddies"))
+            _wait(api, bot, lambda: to(VOLUNTEER, "You and Sam are buddies"))
+            time.sleep(2.5)  # one more housekeeping tick: nothing is sent twice
+        finally:
+            bot.stop()
+        assert bot.crashes == 1, f"the fault at {point} never fired"
+        assert len(to(VOLUNTEER, "A newcomer would like your help")) == 1
+        assert len(to(USER, "You and Mika are buddies")) == 1
+        assert "Telegram: @ana" in to(USER, "You and Mika are buddies")[0]["text"]
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT kind, chat_id, status FROM mentor_notices ORDER BY id")
+        assert rows.fetchall() == [
+            ("request", VOLUNTEER, "delivered"),
+            ("active", USER, "delivered"),
+        ]
+    assert "ADMIN_IDS is empty" in log.read_text()  # the warning at start
