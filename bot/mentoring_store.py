@@ -119,6 +119,11 @@ def migrate_010_mentor_notices(db: sqlite_utils.Database) -> None:
     db["mentor_notices"].create_index(["match_id"])
 
 
+def migrate_011_mentor_notice_tries(db: sqlite_utils.Database) -> None:
+    """Migration "011_mentor_notice_tries": how often housekeeping sent a notice again."""
+    db["mentor_notices"].add_column("tries", int, not_null_default=0)
+
+
 def _codes(value: str | None) -> tuple[str, ...]:
     return tuple(v for v in (value or "").split(",") if v)
 
@@ -484,14 +489,15 @@ class MentoringStore:
             )
         )
 
-    def give_up_notices(self, created_before: str) -> int:
-        """Pending notices written before `created_before` are marked failed (not retried
-        forever, e.g. when Telegram keeps refusing them with a network error)."""
+    def give_up_notices(self, tries: int, days: float) -> int:
+        """Pending notices sent again at least `tries` times, the last one `days` or more after
+        they were written, are marked failed: not retried forever when sending keeps failing
+        (a bot that was down for days still tries its notices first)."""
         with self.db.atomic():
             cursor = self.db.execute(
-                "UPDATE mentor_notices SET status = 'failed' "
-                "WHERE status = 'pending' AND created_at < ?",
-                [created_before],
+                "UPDATE mentor_notices SET status = 'failed' WHERE status = 'pending' "
+                "AND tries >= ? AND julianday(tried_at) - julianday(created_at) >= ?",
+                [tries, days],
             )
         return cursor.rowcount
 
@@ -504,7 +510,8 @@ class MentoringStore:
         with self.db.atomic():
             for notice_id in notice_ids:
                 self.db.execute(
-                    "UPDATE mentor_notices SET tried_at = ? WHERE id = ?", [now, notice_id]
+                    "UPDATE mentor_notices SET tried_at = ?, tries = tries + 1 WHERE id = ?",
+                    [now, notice_id],
                 )
 
     # --- forms in progress -------------------------------------------------------------------

@@ -16,7 +16,12 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.mentoring_store import MentoringStore, migrate_009_mentoring, migrate_010_mentor_notices
+from bot.mentoring_store import (
+    MentoringStore,
+    migrate_009_mentoring,
+    migrate_010_mentor_notices,
+    migrate_011_mentor_notice_tries,
+)
 
 Clock = Callable[[], dt.datetime]
 
@@ -286,6 +291,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("008_business", _migration_008_business),
     ("009_mentoring", migrate_009_mentoring),  # bot/mentoring_store.py
     ("010_mentor_notices", migrate_010_mentor_notices),  # the mentoring outbox
+    ("011_mentor_notice_tries", migrate_011_mentor_notice_tries),
 ]
 
 

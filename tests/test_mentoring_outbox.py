@@ -18,6 +18,7 @@ from telegram.ext import CallbackContext
 from bot.config import Settings
 from bot.core.assistant import Assistant
 from bot.core.knowledge_holder import KnowledgeHolder
+from bot.core.mentoring import GIVE_UP_TRIES
 from bot.core.mentoring_notices import notice_reply
 from bot.core.replies import Reply
 from bot.knowledge.loader import load_knowledge
@@ -205,6 +206,24 @@ def test_notices_an_earlier_process_left_unsent_go_out_at_the_first_housekeeping
     second = make(folder, clock, db)
     resent = tagged(second.maintenance(clock.now))
     assert [r.chat_id for r in resent if "A newcomer would like your help" in r.text] == [ANNA]
+
+
+def test_a_notice_that_keeps_failing_is_given_up_but_not_before_it_was_tried(
+    folder: Path, clock: Clock, tmp_path: Path
+) -> None:
+    db = str(tmp_path / "bot.db")
+    first = make(folder, clock, db)
+    accepted(first)
+    first.store.db.close()
+    clock.advance(days=3)  # the bot itself was down for three days
+    second = make(folder, clock, db)
+    (row,) = notices(second, kind="request")
+    tag = f"mnotice:{row['id']}"
+    assert tag in [r.tag for r in second.maintenance(clock.now)]  # tried first
+    for _ in range(GIVE_UP_TRIES - 1):  # Telegram keeps timing out: never reported sent
+        assert tag in [r.tag for r in second.maintenance(clock.advance(minutes=5))]
+    assert tag not in [r.tag for r in second.maintenance(clock.advance(minutes=5))]
+    assert notices(second, kind="request")[0]["status"] == "failed"
 
 
 def test_a_resent_notice_keeps_the_language_it_was_written_in(bot: Assistant, clock: Clock) -> None:

@@ -50,9 +50,12 @@ MAX_REASON = 1000
 # must not carry them.
 _CONTACT_LIKE = re.compile(r"@[A-Za-z0-9_]{4,}|t\.me/|telegram\.me/|tg://", re.IGNORECASE)
 # A notice handed to the adapter and not reported sent within this time is sent again (as
-# ticket notices: bot/core/escalation.py); one still failing after GIVE_UP is marked failed.
+# ticket notices: bot/core/escalation.py); one sent again GIVE_UP_TRIES times and still not
+# delivered GIVE_UP after it was written is marked failed (a long outage of the bot itself
+# does not count: it tries first).
 UNSENT_GRACE = dt.timedelta(minutes=1)
 GIVE_UP = dt.timedelta(days=2)
+GIVE_UP_TRIES = 20
 Notices = list[dict[str, Any]]  # rows for the outbox (bot/core/mentoring_notices.py)
 
 
@@ -210,10 +213,10 @@ class Mentoring:
         """Periodic: expire proposals nobody answered, then send again the notices a crash
         or an error left unsent (and give up on those failing for days)."""
         replies = self._expire(now)
-        given_up = self.data.give_up_notices((now - GIVE_UP).isoformat())
+        given_up = self.data.give_up_notices(GIVE_UP_TRIES, GIVE_UP.days)
         if given_up:
             log.warning(
-                "mentoring: %d notices not sent in %d days; given up", given_up, GIVE_UP.days
+                "mentoring: %d notices not delivered in %d days; given up", given_up, GIVE_UP.days
             )
         return replies + self._unsent(now)
 
