@@ -83,7 +83,7 @@ class Broadcasts:
         self.db = store.db
 
     def create(self, admin_id: int, draft: Draft) -> dict[str, Any]:
-        with self.db.conn:
+        with self.db.atomic():
             table = self.db["broadcasts"].insert(
                 {
                     "created_by": admin_id,
@@ -106,7 +106,7 @@ class Broadcasts:
         if item is None or item["status"] != "draft":
             return None
         users = recipients(self.store, json.loads(item["segment"]))
-        with self.db.conn:
+        with self.db.atomic():
             self.db["broadcast_recipients"].insert_all(
                 ({"broadcast_id": broadcast_id, "user_id": u, "status": "pending"} for u in users),
                 pk=("broadcast_id", "user_id"),
@@ -126,7 +126,7 @@ class Broadcasts:
         item = self.get(broadcast_id)
         if item is None or item["status"] != "draft":
             return False
-        with self.db.conn:
+        with self.db.atomic():
             self.db["broadcasts"].update(broadcast_id, {"status": "cancelled"})
         return True
 
@@ -140,7 +140,7 @@ class Broadcasts:
             "WHERE r.broadcast_id = ? AND r.status = 'pending' ORDER BY r.user_id LIMIT ?",
             [broadcast_id, limit],
         ).fetchall()
-        with self.db.conn:
+        with self.db.atomic():
             for user_id, _ in rows:
                 self.db.execute(
                     "UPDATE broadcast_recipients SET status = 'sending' "
@@ -150,7 +150,7 @@ class Broadcasts:
         return [(u, lang if lang in LANGUAGES else "en") for u, lang in rows]
 
     def mark(self, broadcast_id: int, user_id: int, status: str) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute(
                 "UPDATE broadcast_recipients SET status = ?, sent_at = ? "
                 "WHERE broadcast_id = ? AND user_id = ?",
@@ -166,7 +166,7 @@ class Broadcasts:
         return dict(rows)
 
     def finish(self, broadcast_id: int) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["broadcasts"].update(
                 broadcast_id, {"status": "done", "finished_at": self.store.clock().isoformat()}
             )

@@ -295,7 +295,7 @@ class MentoringStore:
         return cursor.rowcount == 1
 
     def delete_volunteer(self, user_id: int) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["volunteers"].delete_where("user_id = ?", [user_id])
 
     def pending_volunteers(self) -> list[Volunteer]:
@@ -329,7 +329,7 @@ class MentoringStore:
 
     def propose(self, request: dict[str, Any], volunteer: Volunteer) -> Match:
         now = self._now()
-        with self.db.conn:
+        with self.db.atomic():
             table = self.db["mentor_matches"].insert(
                 {
                     "newcomer_id": request["newcomer_id"],
@@ -395,7 +395,7 @@ class MentoringStore:
         return [Match.from_row(row) for row in rows]
 
     def drop_note(self, match_id: int) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["mentor_matches"].update(match_id, {"newcomer_note": ""})
 
     def open_matches_of(self, user_id: int) -> list[Match]:
@@ -418,7 +418,7 @@ class MentoringStore:
     # --- consents ----------------------------------------------------------------------------
 
     def consent(self, match_id: int, user_id: int, role: str, contact: str) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["mentor_consents"].upsert(
                 {
                     "match_id": match_id,
@@ -523,7 +523,7 @@ class MentoringStore:
         return json.loads(rows[0]["data"]) if rows else None
 
     def save_draft(self, user_id: int, kind: str, data: dict[str, Any]) -> dict[str, Any]:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["mentor_drafts"].upsert(
                 {
                     "user_id": user_id,
@@ -536,7 +536,7 @@ class MentoringStore:
         return data
 
     def drop_draft(self, user_id: int, kind: str) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["mentor_drafts"].delete_where("user_id = ? AND kind = ?", [user_id, kind])
 
     # --- export and erase --------------------------------------------------------------------

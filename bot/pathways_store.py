@@ -50,7 +50,7 @@ class PathwayStore:
 
     def start(self, user_id: int, pathway: str) -> None:
         """A fresh run: earlier answers are deleted, in one transaction."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db["pathway_answers"].delete_where(
                 "user_id = ? AND pathway = ?", [user_id, pathway]
             )
@@ -66,7 +66,7 @@ class PathwayStore:
             )
 
     def answer(self, user_id: int, pathway: str, question: str, option: str) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["pathway_answers"].upsert(
                 {
                     "user_id": user_id,
@@ -79,7 +79,7 @@ class PathwayStore:
             )
 
     def finish(self, user_id: int, pathway: str) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["pathway_runs"].update(
                 (user_id, pathway), {"status": DONE, "finished_at": self._now()}
             )
@@ -87,7 +87,7 @@ class PathwayStore:
     def order_tasks(self, user_id: int, task_ids: list[str]) -> None:
         """Keep a pathway's tasks in the order of its steps on the checklist, after the
         user's own tasks (which start at position 10000)."""
-        with self.db.conn:
+        with self.db.atomic():
             for index, task_id in enumerate(task_ids):
                 self.db.execute(
                     "UPDATE tasks SET position = ? WHERE user_id = ? AND task_id = ?",

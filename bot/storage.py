@@ -318,7 +318,7 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
     for name, step in MIGRATIONS:
         if name in done:
             continue
-        with db.conn:
+        with db.atomic():
             step(db)
             db["_migrations"].insert({"name": name, "applied_at": utc_now().isoformat()})
         applied.append(name)
@@ -384,7 +384,7 @@ class Store:
         row = _row_from_profile(profile)
         now = self._now()
         row |= {"updated_at": now, "last_seen": now}
-        with self.db.conn:
+        with self.db.atomic():
             if self.get_profile(profile.user_id) is None:
                 row["created_at"] = now
             self.db["users"].upsert(row, pk="id")
@@ -395,7 +395,7 @@ class Store:
 
     def mark_inactive(self, user_id: int) -> None:
         """The user blocked the bot: stop reminders and broadcasts until they write again."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db["users"].update(user_id, {"active": 0})
 
     def touch(self, user_id: int) -> None:
@@ -418,7 +418,7 @@ class Store:
             rows = list(self.db["questions"].rows_where("source_key = ?", [source_key]))
             if rows:
                 return int(rows[0]["id"])
-        with self.db.conn:
+        with self.db.atomic():
             table = self.db["questions"].insert(
                 {
                     "user_id": user_id,
@@ -448,7 +448,7 @@ class Store:
             or question["outcome"] not in ("answer", "chosen")
         ):
             return False
-        with self.db.conn:
+        with self.db.atomic():
             self.db["feedback"].upsert(
                 {
                     "question_id": question_id,
@@ -505,7 +505,7 @@ class Store:
 
         TicketStore(self).erase_user(user_id)
         MentoringStore(self).erase_user(user_id)
-        with self.db.conn:
+        with self.db.atomic():
             for table in USER_TABLES:
                 self.db.execute(f"DELETE FROM [{table}] WHERE {USER_TABLES[table]} = ?", [user_id])
 
@@ -523,7 +523,7 @@ class Store:
         snoozed) for tasks that stay, and the user's own tasks; in one transaction."""
         existing = {row["task_id"]: row for row in self.tasks_of(user_id)}
         keep = {task_id for task_id, _ in planned}
-        with self.db.conn:
+        with self.db.atomic():
             for task_id, row in existing.items():
                 if task_id not in keep and not row["custom"]:
                     self.db["tasks"].delete((user_id, task_id))
@@ -544,14 +544,14 @@ class Store:
         """A task of the user's own; the same update (`source_key`) adds it only once."""
         if source_key:
             task_id = "my-" + hashlib.sha1(source_key.encode()).hexdigest()[:10]
-            with self.db.conn:
+            with self.db.atomic():
                 self.db.execute(
                     "INSERT OR IGNORE INTO tasks (user_id, task_id, due_date, status, title, "
                     "custom, position) VALUES (?, ?, ?, 'open', ?, 1, 10000)",
                     [user_id, task_id, due.isoformat(), title],
                 )
             return task_id
-        with self.db.conn:
+        with self.db.atomic():
             count = self.db.execute(
                 "SELECT COUNT(*) FROM tasks WHERE user_id = ? AND custom = 1", [user_id]
             ).fetchone()[0]
@@ -578,7 +578,7 @@ class Store:
         if self.task(user_id, task_id) is None:
             return False
         done_at = self._now() if status == "done" else None
-        with self.db.conn:
+        with self.db.atomic():
             self.db["tasks"].update(
                 (user_id, task_id), {"status": status, "done_at": done_at, "snoozed_until": None}
             )
@@ -587,7 +587,7 @@ class Store:
     def snooze_task(self, user_id: int, task_id: str, until: dt.date) -> bool:
         if self.task(user_id, task_id) is None:
             return False
-        with self.db.conn:
+        with self.db.atomic():
             self.db["tasks"].update((user_id, task_id), {"snoozed_until": until.isoformat()})
         return True
 
@@ -603,7 +603,7 @@ class Store:
 
     def claim_digest(self, user_id: int, local_date: dt.date) -> bool:
         """Record that today's digest goes out; False if it was already sent (idempotent)."""
-        with self.db.conn:
+        with self.db.atomic():
             cursor = self.db.execute(
                 "INSERT OR IGNORE INTO digests (user_id, local_date, sent_at) VALUES (?, ?, ?)",
                 [user_id, local_date.isoformat(), self._now()],
@@ -612,7 +612,7 @@ class Store:
 
     def release_digest(self, user_id: int, local_date: dt.date) -> None:
         """Undo a claim whose message could not be delivered, so it is tried again."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db["digests"].delete_where(
                 "user_id = ? AND local_date = ?", [user_id, local_date.isoformat()]
             )
@@ -623,7 +623,7 @@ class Store:
         return bool(list(self.db["processed_updates"].rows_where("update_id = ?", [update_id])))
 
     def mark_update(self, update_id: int) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["processed_updates"].upsert(
                 {"update_id": update_id, "processed_at": self._now()}, pk="update_id"
             )
@@ -637,7 +637,7 @@ class Store:
         """
         cutoff = (self.clock() - dt.timedelta(days=days)).isoformat()
         done = "('closed', 'cancelled', 'spam', 'erased')"
-        with self.db.conn:
+        with self.db.atomic():
             changed = self.db.execute(
                 "UPDATE questions SET text = '' WHERE created_at < ? AND text != ''", [cutoff]
             ).rowcount
@@ -663,7 +663,7 @@ class Store:
             {"update_id": u, "user_id": who, "payload": p, "received_at": now}
             for u, who, p in payloads
         )
-        with self.db.conn:
+        with self.db.atomic():
             self.db["journal"].insert_all(rows, pk="update_id", ignore=True)
 
     def unfinished_updates(self) -> list[tuple[int, str]]:
@@ -680,7 +680,7 @@ class Store:
 
     def prune_journal(self, keep_days: int = 7) -> None:
         cutoff = (self.clock() - dt.timedelta(days=keep_days)).isoformat()
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute(
                 "DELETE FROM journal WHERE received_at < ? AND update_id IN "
                 "(SELECT update_id FROM processed_updates)",

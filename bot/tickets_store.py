@@ -26,7 +26,7 @@ class TicketStore:
         existing = list(self.db["tickets"].rows_where("source_key = ?", [source_key]))
         if existing:
             return existing[0], False
-        with self.db.conn:
+        with self.db.atomic():
             table = self.db["tickets"].insert(
                 fields | {"source_key": source_key, "status": "open", "created_at": self._now()}
             )
@@ -44,7 +44,7 @@ class TicketStore:
         return list(self.db["tickets"].rows_where("user_id = ?", [user_id], order_by="id desc"))
 
     def update(self, ticket_id: int, **fields: Any) -> dict[str, Any]:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["tickets"].update(ticket_id, fields)
         return self.get(ticket_id)
 
@@ -73,7 +73,7 @@ class TicketStore:
         existing = list(self.db["ticket_messages"].rows_where("source_key = ?", [source_key]))
         if existing:
             return existing[0], False
-        with self.db.conn:
+        with self.db.atomic():
             table = self.db["ticket_messages"].insert(
                 fields
                 | {
@@ -112,11 +112,11 @@ class TicketStore:
         )
 
     def set_message(self, message_id: int, **fields: Any) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["ticket_messages"].update(message_id, fields)
 
     def map_group_message(self, chat_id: int, message_id: int, ticket_id: int) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["group_messages"].upsert(
                 {"chat_id": chat_id, "message_id": message_id, "ticket_id": ticket_id},
                 pk=("chat_id", "message_id"),
@@ -131,7 +131,7 @@ class TicketStore:
         return rows[0]["ticket_id"] if rows else None
 
     def suggest_faq(self, ticket: dict[str, Any], answer: str, by: int) -> bool:
-        with self.db.conn:
+        with self.db.atomic():
             cursor = self.db.execute(
                 "INSERT OR IGNORE INTO faq_suggestions (ticket_id, question, answer, lang, "
                 "country, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -153,7 +153,7 @@ class TicketStore:
     def erase_user(self, user_id: int) -> None:
         """/forget: delete the user's messages and question; providers see 'erased'."""
         tickets = [t["id"] for t in self.of_user(user_id)]
-        with self.db.conn:
+        with self.db.atomic():
             for ticket_id in tickets:
                 self.db.execute("DELETE FROM ticket_messages WHERE ticket_id = ?", [ticket_id])
                 self.db.execute(

@@ -190,3 +190,34 @@ def test_a_crash_between_a_match_change_and_its_notice_loses_no_notice(
             ("active", USER, "delivered"),
         ]
     assert "ADMIN_IDS is empty" in log.read_text()  # the warning at start
+
+
+def test_a_migration_that_fails_halfway_leaves_no_half_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection is in autocommit mode: without a real transaction, a migration cut off
+    halfway (a crash, a full disk) would leave tables that the next start then trips over."""
+    import bot.storage as storage
+
+    def broken(db) -> None:
+        db["half_done"].create({"id": int}, pk="id")
+        raise OSError("disk full")
+
+    path = tmp_path / "bot.db"
+    open_database(path).conn.close()
+    monkeypatch.setattr(storage, "MIGRATIONS", [*storage.MIGRATIONS, ("999_broken", broken)])
+    with pytest.raises(OSError):
+        open_database(path)
+    monkeypatch.setattr(storage, "MIGRATIONS", storage.MIGRATIONS[:-1])
+    db = open_database(path)
+    assert "half_done" not in db.table_names()
+    assert "999_broken" not in {row["name"] for row in db["_migrations"].rows}
+
+
+def test_a_failing_multi_row_write_is_rolled_back_whole(tmp_path: Path) -> None:
+    store = Store(open_database(tmp_path / "bot.db"))
+    store.save_profile(Profile(user_id=5, lang="en"))
+    with pytest.raises(RuntimeError), store.db.atomic():
+        store.db["users"].update(5, {"lang": "ru"})
+        raise RuntimeError("killed between two writes")
+    assert store.get_profile(5).lang == "en"
