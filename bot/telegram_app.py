@@ -432,10 +432,6 @@ async def ticket_housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
     """JobQueue tick: re-announce unclaimed tickets, close stale ones, expire unanswered buddy
     proposals, and send what a crash left unsent (tickets' and mentoring's outboxes)."""
     assistant = _assistant(context)
-    if not context.application.bot_data.get("setup_checked"):  # the first tick, at start
-        context.application.bot_data["setup_checked"] = True
-        for warning in assistant.setup_warnings():
-            log.warning("%s", warning)
     for reply in assistant.maintenance(assistant.clock()):
         try:  # one recipient's trouble does not hold up the others; unsent ones stay pending
             await send_replies(context, reply.chat_id or 0, [reply])
@@ -750,6 +746,8 @@ def run_bot(settings: Settings, *, webhook: bool = False) -> int:
     assistant = make_assistant(settings, holder, store)
     teams = assistant.escalation.teams()
     log.info("provider teams connected: %s", ", ".join(t.id for t in teams) or "none")
+    for warning in assistant.setup_warnings():  # e.g. volunteers but nobody to approve them
+        log.warning("%s", warning)
     if webhook:
         application = build_application(settings, assistant, update_queue=JournallingQueue(store))
     else:
