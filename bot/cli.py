@@ -71,8 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.command == "run":
-        from bot.telegram_app import run_bot
+        from bot import prewarm
 
+        warming = prewarm.start(settings.knowledge_dir, settings.knowledge_cache_file)
+        from bot.telegram_app import run_bot  # imported meanwhile: the slow part of a start
+
+        prewarm.wait(warming)
         return run_bot(settings, webhook=args.webhook)
     if args.command == "chat":
         return _chat(settings, args)

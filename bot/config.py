@@ -58,6 +58,13 @@ class Settings:
     webhook_path: str = "telegram"
     webhook_secret: str = ""
 
+    @property
+    def knowledge_cache_file(self) -> Path | None:
+        """`<DATABASE_PATH>.knowledge-cache`: the parsed and indexed knowledge, for a fast start
+        (bot/core/knowledge_cache.py); none for an in-memory database."""
+        database = str(self.database_path)
+        return None if database == ":memory:" else Path(f"{database}.knowledge-cache")
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, *, dotenv: bool = True) -> Settings:
         """Read settings; a `.env` in the working directory fills what the environment lacks."""

@@ -15,7 +15,6 @@ import logging
 import re
 import ssl
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import httpx
 from telegram import (
@@ -694,12 +693,6 @@ async def save_knowledge_cache(context: ContextTypes.DEFAULT_TYPE) -> None:
     _assistant(context).holder.save_cache()
 
 
-def knowledge_cache_file(settings: Settings) -> Path | None:
-    """`<DATABASE_PATH>.knowledge-cache`: the parsed and indexed knowledge, for a fast start."""
-    database = str(settings.database_path)
-    return None if database == ":memory:" else Path(f"{database}.knowledge-cache")
-
-
 def load_long_lived(holder: KnowledgeHolder) -> list[Problem]:
     """The knowledge at start, without garbage collection: its ~200k objects live as long as
     the process, and collections triggered while they are made cost ~0.1 s of a first start.
@@ -721,7 +714,7 @@ def run_bot(settings: Settings, *, webhook: bool = False) -> int:
     if webhook and not (settings.webhook_url and _SECRET.match(settings.webhook_secret)):
         log.error("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -)")
         return 2
-    holder = KnowledgeHolder(settings.knowledge_dir, cache_file=knowledge_cache_file(settings))
+    holder = KnowledgeHolder(settings.knowledge_dir, cache_file=settings.knowledge_cache_file)
     try:
         problems = load_long_lived(holder)
     except KnowledgeError as exc:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import prewarm
 from bot.core import knowledge_cache
 from bot.core.knowledge_holder import KnowledgeError, KnowledgeHolder
 from tests.conftest import FIXTURE_KNOWLEDGE
@@ -156,3 +157,33 @@ def test_a_deferred_write_happens_on_save_and_only_for_unchanged_files(
     path.write_text(path.read_text(encoding="utf-8").replace(ORIGINAL, EDITED), encoding="utf-8")
     edited.save_cache()
     assert not cache.exists()  # it would describe files that no longer say that
+
+
+def test_a_forked_child_warms_the_cache_that_the_start_then_reads(
+    folder: Path, cache: Path
+) -> None:
+    pid = prewarm.start(folder, cache)
+    if len(os.sched_getaffinity(0)) < 2:
+        assert pid is None  # one core: nothing to gain, the parent loads the files
+        return
+    assert pid is not None
+    prewarm.wait(pid)
+    holder = KnowledgeHolder(folder, cache_file=cache)
+    holder.reload()
+    assert holder.from_cache
+    assert _answers(holder) == _answers(KnowledgeHolder(folder))
+
+
+def test_a_child_that_finds_broken_knowledge_writes_nothing_and_the_start_names_the_line(
+    folder: Path, cache: Path
+) -> None:
+    _a_faq_file(folder).write_text("id: [unclosed\n", encoding="utf-8")
+    prewarm.wait(prewarm.start(folder, cache))
+    assert not cache.exists()
+    with pytest.raises(KnowledgeError) as raised:
+        KnowledgeHolder(folder, cache_file=cache).reload()
+    assert "basics.yaml:2: error: YAML syntax" in str(raised.value.problems[0])
+
+
+def test_no_child_without_a_cache_file(folder: Path) -> None:
+    assert prewarm.start(folder, None) is None
