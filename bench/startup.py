@@ -9,8 +9,10 @@ every start is until the knowledge, the code or the date changes). Each is measu
 spawn to: the start-up summary line in its log, its first `getUpdates` request at the server,
 and its reply to a question queued before the start. Then `--questions` more questions, and
 the process's resident memory: peak (VmHWM) and steady (VmRSS one second after the last
-answer). Prints each start, the medians, and whether the targets of issue #8 (< 1 s to the
-first getUpdates, < 150 MiB) are met.
+answer). In each run also a bare python-telegram-bot echo bot (bench/echo_bot.py) to its first
+`getUpdates`, as the floor to compare with. Prints each start, the medians, the ratios to the
+echo bot, and whether the targets of issue #8 (< 1 s to the first getUpdates, < 150 MiB) are
+met.
 """
 
 from __future__ import annotations
@@ -145,6 +147,28 @@ def compile_once() -> str:
     return prefix
 
 
+def echo_start(bytecode: str) -> float:
+    """Seconds from spawning the bare python-telegram-bot echo bot (bench/echo_bot.py) to its
+    first `getUpdates`: the floor that any bot on this library, Python and machine starts at,
+    measured in the same run because this machine's speed varies from minute to minute."""
+    with FakeBotAPI() as api:
+        env = with_bytecode(bot_env(api, Path(tempfile.mkdtemp()) / "unused.db"), bytecode)
+        spawned = time.monotonic()
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "echo_bot.py"), "--rate-limiter"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            polled = wait_for(lambda: "getUpdates" in api.methods)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    return polled - spawned
+
+
 def median(runs: list[Run]) -> Run:
     return Run(*(statistics.median(getattr(r, f) for r in runs) for f in Run.__dataclass_fields__))
 
@@ -170,15 +194,22 @@ def main(argv: list[str] | None = None) -> int:
     bytecode = compile_once() if args.bytecode else ""
     if os.environ.get("PYTHONDONTWRITEBYTECODE") and not bytecode:
         print("(PYTHONDONTWRITEBYTECODE is set: modules without .pyc are compiled at each start)")
-    firsts, restarts = [], []
+    firsts, restarts, echoes = [], [], []
     for n in range(args.runs):
         first, restart = one_run(args.questions, bytecode)
         firsts.append(first)
         restarts.append(restart)
+        echoes.append(echo_start(bytecode))
         print(f"run {n + 1} first start: {describe(first)}", flush=True)
         print(f"run {n + 1} restart:     {describe(restart)}", flush=True)
+        print(f"run {n + 1} echo bot:    first getUpdates {echoes[-1] * 1000:6.0f} ms", flush=True)
+    echo = statistics.median(echoes)
     print(f"median first start:  {describe(median(firsts))}")
     print(f"median restart:      {describe(median(restarts))}")
+    print(f"median echo bot:     first getUpdates {echo * 1000:6.0f} ms (the library alone)")
+    for name, runs in (("first start", firsts), ("restart", restarts)):
+        ratio = median(runs).first_poll / echo
+        print(f"{name} / echo bot start: {ratio:.2f}x")
     for name, runs in (("first start", firsts), ("restart", restarts)):
         typical = median(runs)
         met = typical.first_poll < TARGET_SECONDS and typical.peak_mib < TARGET_MIB

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import sys
@@ -73,11 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         from bot import prewarm
 
-        warming = prewarm.start(settings.knowledge_dir, settings.knowledge_cache_file)
+        # No garbage collection until the knowledge is loaded (see telegram_app.load_long_lived)
+        gc.disable()
+        warming = None
+        if settings.bot_token:
+            warming = prewarm.start(settings.knowledge_dir, settings.knowledge_cache_file)
         from bot.telegram_app import run_bot  # imported meanwhile: the slow part of a start
 
-        prewarm.wait(warming)
-        return run_bot(settings, webhook=args.webhook)
+        return run_bot(settings, webhook=args.webhook, warming=warming)
     if args.command == "chat":
         return _chat(settings, args)
     if args.command == "knowledge" and args.knowledge_command == "suggestions":

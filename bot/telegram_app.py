@@ -44,6 +44,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot import prewarm
 from bot.broadcasts import text_for as broadcast_text
 from bot.clock import process_clock
 from bot.config import Settings
@@ -706,14 +707,19 @@ def load_long_lived(holder: KnowledgeHolder) -> list[Problem]:
         gc.enable()
 
 
-def run_bot(settings: Settings, *, webhook: bool = False) -> int:
-    """`softlanding run`: load knowledge and database, then serve until SIGTERM/SIGINT."""
+def run_bot(settings: Settings, *, webhook: bool = False, warming: int | None = None) -> int:
+    """`softlanding run`: load knowledge and database, then serve until SIGTERM/SIGINT.
+    `warming`: the child preparing the knowledge cache (bot/prewarm.py), waited for once the
+    work that does not need the knowledge is done."""
     if not settings.bot_token:
         log.error("TELEGRAM_BOT_TOKEN is not set; see .env.example (or try `softlanding chat`)")
         return 2
     if webhook and not (settings.webhook_url and _SECRET.match(settings.webhook_secret)):
         log.error("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -)")
         return 2
+    store = Store(open_database(settings.database_path), clock=process_clock())
+    _tls()  # both (~70 ms on a first start) while the child still works on the knowledge
+    prewarm.wait(warming)
     holder = KnowledgeHolder(settings.knowledge_dir, cache_file=settings.knowledge_cache_file)
     try:
         problems = load_long_lived(holder)
@@ -721,7 +727,6 @@ def run_bot(settings: Settings, *, webhook: bool = False) -> int:
         for problem in exc.problems:
             log.error("%s", problem)
         return 1
-    store = Store(open_database(settings.database_path), clock=process_clock())
     knowledge = holder.current.knowledge
     log.info(
         "Soft Landing starting: mode=%s api=%s db=%s knowledge=%s (%d intents, %d services, "
