@@ -194,15 +194,21 @@ def test_housekeeping_sends_an_unconfirmed_notice_again_after_a_minute(
     assert bot.maintenance(clock.advance(hours=1)) == []
 
 
-def test_notices_an_earlier_process_left_unsent_go_out_at_the_first_housekeeping(
-    folder: Path, clock: Clock, tmp_path: Path
-) -> None:
+def restarted(folder: Path, clock: Clock, tmp_path: Path, **downtime: float) -> Assistant:
+    """A bot whose first process stopped after `accepted` (the request not reported sent),
+    started again after `downtime` on the same database."""
     db = str(tmp_path / "bot.db")
     first = make(folder, clock, db)
     accepted(first)
     first.store.db.close()
-    clock.advance(seconds=5)  # a quick restart: well within the grace
-    second = make(folder, clock, db)
+    clock.advance(**downtime)
+    return make(folder, clock, db)
+
+
+def test_notices_an_earlier_process_left_unsent_go_out_at_the_first_housekeeping(
+    folder: Path, clock: Clock, tmp_path: Path
+) -> None:
+    second = restarted(folder, clock, tmp_path, seconds=5)  # quick: well within the grace
     resent = tagged(second.maintenance(clock.now))
     assert [r.chat_id for r in resent if "A newcomer would like your help" in r.text] == [ANNA]
 
@@ -210,12 +216,7 @@ def test_notices_an_earlier_process_left_unsent_go_out_at_the_first_housekeeping
 def test_a_notice_that_keeps_failing_is_given_up_but_not_before_it_was_tried(
     folder: Path, clock: Clock, tmp_path: Path
 ) -> None:
-    db = str(tmp_path / "bot.db")
-    first = make(folder, clock, db)
-    accepted(first)
-    first.store.db.close()
-    clock.advance(days=3)  # the bot itself was down for three days
-    second = make(folder, clock, db)
+    second = restarted(folder, clock, tmp_path, days=3)  # the bot itself was down for 3 days
     (row,) = notices(second, kind="request")
     tag = f"mnotice:{row['id']}"
     assert tag in [r.tag for r in second.maintenance(clock.now)]  # tried first

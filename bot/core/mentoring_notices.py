@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from bot.core.replies import Button, Reply
+from bot.mentoring_store import Match
 
 TAG = "mnotice"
 
@@ -23,20 +24,22 @@ def notice_row(
     kind: str,
     key: str,
     lang: str,
-    match_id: int | None = None,
+    match: Match | None = None,
     volunteer_id: int | None = None,
     about: int | None = None,
 ) -> dict[str, Any]:
     """The row to store for `reply` (which must name its recipient in `chat_id`).
 
     `key` is unique per event and recipient, so storing the same event twice keeps one row;
-    `about` is the user whose details the text carries (erased with them)."""
+    a notice about a match belongs to it and to its volunteer (`volunteer_id` is for one
+    about a volunteer alone); `about` is the user whose details the text carries (erased
+    with them)."""
     assert reply.chat_id is not None, "a notice goes to another chat"
     return {
         "source_key": key,
         "kind": kind,
-        "match_id": match_id,
-        "volunteer_id": volunteer_id,
+        "match_id": match.id if match else None,
+        "volunteer_id": match.volunteer_id if match else volunteer_id,
         "chat_id": reply.chat_id,
         "about_user": about,
         "lang": lang,
