@@ -8,6 +8,7 @@ reveals it. Messages to the other side go through the outbox (bot/core/mentoring
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from bot.core import render_mentoring as render
@@ -105,16 +106,19 @@ class Matches:
         return Reply(text, buttons, chat_id=volunteer_user_id)
 
     def _newcomer_someone_else(self, profile: Profile, arg: str, _: Incoming) -> list[Reply] | None:
-        match = self.own_match(profile, arg, "newcomer")
-        if match is not None and match.state == "expired":
-            return self._expired_view(profile, match)
-        if match is None or not self.data.move(
-            match.id, ("proposed",), "declined", closed_by="newcomer"
-        ):
-            return None
-        return self.proposals.next_proposal(profile, match)
+        return self._newcomer_declines(
+            profile, arg, lambda match: self.proposals.next_proposal(profile, match)
+        )
 
     def _newcomer_cancel(self, profile: Profile, arg: str, _: Incoming) -> list[Reply] | None:
+        return self._newcomer_declines(
+            profile, arg, lambda _: [Reply(t(profile.lang, "mt_cancelled"))]
+        )
+
+    def _newcomer_declines(
+        self, profile: Profile, arg: str, then: Callable[[Match], list[Reply]]
+    ) -> list[Reply] | None:
+        """The newcomer turns a proposal down; `then` says what they see next."""
         match = self.own_match(profile, arg, "newcomer")
         if match is not None and match.state == "expired":
             return self._expired_view(profile, match)
@@ -122,7 +126,7 @@ class Matches:
             match.id, ("proposed",), "declined", closed_by="newcomer"
         ):
             return None
-        return [Reply(t(profile.lang, "mt_cancelled"))]
+        return then(match)
 
     def _volunteer_accept(
         self, profile: Profile, arg: str, incoming: Incoming
