@@ -473,6 +473,31 @@ def test_housekeeping_sends_what_a_crash_left_unsent(tmp_path: Path) -> None:
     assert [r for r in assistant.escalation.maintenance(later) if r.chat_id == USER] == []
 
 
+def test_after_a_restart_what_the_last_process_left_unsent_goes_at_once(tmp_path: Path) -> None:
+    before = core_with_user(tmp_path)
+    before.escalation.tickets.create(
+        source_key="c:2",
+        user_id=USER,
+        team_id="fi-advisers",
+        chat_id=FI_GROUP,
+        urgent=0,
+        question="Where to buy skis?",
+        lang="en",
+        country="FI",
+    )  # ... and the process died before the post went out
+    seconds_later = NOW + dt.timedelta(seconds=10)
+    assert before.escalation.maintenance(seconds_later) == []  # maybe still in flight
+    store = Store(open_database(tmp_path / "bot.db"), clock=lambda: seconds_later)
+    restarted = Assistant(
+        KnowledgeHolder(SHIPPED_KNOWLEDGE),
+        store,
+        clock=lambda: seconds_later,
+        provider_chats={"fi-advisers": FI_GROUP},
+    )
+    (post,) = restarted.escalation.maintenance(seconds_later)  # not a minute later
+    assert post.chat_id == FI_GROUP and "Where to buy skis?" in post.text
+
+
 async def test_long_overdue_task_asks_a_person_in_one_tap(bot: Harness) -> None:
     profile = bot.store.get_profile(USER)
     bot.store.save_profile(Profile(**(profile.__dict__ | {"arrival_date": dt.date(2026, 10, 1)})))

@@ -104,6 +104,9 @@ class Escalation:
         self.provider_ids = provider_ids
         self.reannounce_hours = reannounce_hours
         self.stale_days = stale_days
+        # What an earlier process stored but never confirmed as sent cannot be in flight any
+        # more: housekeeping sends it at once, not after UNSENT_GRACE.
+        self.started = (store.clock() - dt.timedelta(microseconds=1)).isoformat()
 
     # --- teams ------------------------------------------------------------------------------
 
@@ -619,8 +622,9 @@ class Escalation:
     # --- housekeeping -----------------------------------------------------------------------
 
     def _unsent(self, now: dt.datetime) -> list[Reply]:
-        """Posts and relays stored but not confirmed as sent for a minute: send them again."""
-        cutoff = (now - UNSENT_GRACE).isoformat()
+        """Posts, relays and notices stored but not confirmed as sent for a minute, or by an
+        earlier process: send them again."""
+        cutoff = max((now - UNSENT_GRACE).isoformat(), self.started)
         replies = []
         for ticket in self.tickets.all_open():
             if ticket["post_message_id"] is None and ticket["created_at"] <= cutoff:
