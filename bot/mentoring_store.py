@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
-
 if TYPE_CHECKING:
+    import sqlite_utils
+
     from bot.storage import Store
 
 OPEN_STATES = ("proposed", "newcomer_accepted", "active")

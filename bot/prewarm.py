@@ -38,9 +38,11 @@ def start(folder: Path, cache_file: Path | None) -> int | None:
     try:  # the child: no logging (the parent logs the load), no output, no cleanup handlers
         logging.disable(logging.CRITICAL)
         gc.disable()
+        from bot.core import knowledge_cache
         from bot.core.knowledge_holder import KnowledgeHolder
 
-        KnowledgeHolder(folder, cache_file=cache_file).reload()
+        if not knowledge_cache.holds(cache_file, knowledge_cache.cache_key(folder)):
+            KnowledgeHolder(folder, cache_file=cache_file).reload()
         code = 0
     finally:
         os._exit(code)

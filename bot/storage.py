@@ -14,14 +14,13 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from bot.mentoring_store import (
     MentoringStore,
     migrate_009_mentoring,
     migrate_010_mentor_notices,
     migrate_011_mentor_notice_tries,
 )
+from bot.sqlite import sqlite_utils
 
 Clock = Callable[[], dt.datetime]
 

@@ -23,7 +23,7 @@ def test_sqlite_utils_loads_without_numpy_and_numpy_still_imports_later() -> Non
     import sys
 
     code = (
-        "import sys, bot, sqlite_utils.db as d; assert 'numpy' not in sys.modules; "
+        "import sys, bot.storage, sqlite_utils.db as d; assert 'numpy' not in sys.modules; "
         "assert d.np is None; import numpy; print(numpy.int64(7) + 1)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

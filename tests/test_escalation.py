@@ -428,24 +428,23 @@ async def test_forget_erases_ticket_messages_and_tells_the_providers(bot: Harnes
     assert "the user erased their data" in bot.sent_to(FI_GROUP)[-1]["text"]
 
 
-def core_with_user(tmp_path: Path) -> Assistant:
-    """The core alone (no Telegram), with the Finnish team connected and one Finnish user."""
-    store = Store(open_database(tmp_path / "bot.db"), clock=lambda: NOW)
+def core_with_user(tmp_path: Path, now: dt.datetime = NOW) -> Assistant:
+    """The core alone (no Telegram), with the Finnish team connected and one Finnish user;
+    called again on the same folder, the core of a restarted process."""
+    store = Store(open_database(tmp_path / "bot.db"), clock=lambda: now)
     store.save_profile(Profile(user_id=USER, lang="en", country="FI"))
     return Assistant(
         KnowledgeHolder(SHIPPED_KNOWLEDGE),
         store,
-        clock=lambda: NOW,
+        clock=lambda: now,
         provider_chats={"fi-advisers": FI_GROUP},
     )
 
 
-def test_housekeeping_sends_what_a_crash_left_unsent(tmp_path: Path) -> None:
-    assistant = core_with_user(tmp_path)
-    tickets = assistant.escalation.tickets
-    # The process died after the ticket insert, before the post to the providers ...
-    ticket, _ = tickets.create(
-        source_key="c:1",
+def ticket_never_posted(assistant: Assistant, key: str) -> dict:
+    """A ticket stored by a process that died before posting it to the providers."""
+    ticket, _ = assistant.escalation.tickets.create(
+        source_key=key,
         user_id=USER,
         team_id="fi-advisers",
         chat_id=FI_GROUP,
@@ -454,6 +453,14 @@ def test_housekeeping_sends_what_a_crash_left_unsent(tmp_path: Path) -> None:
         lang="en",
         country="FI",
     )
+    return ticket
+
+
+def test_housekeeping_sends_what_a_crash_left_unsent(tmp_path: Path) -> None:
+    assistant = core_with_user(tmp_path)
+    tickets = assistant.escalation.tickets
+    # The process died after the ticket insert, before the post to the providers ...
+    ticket = ticket_never_posted(assistant, "c:1")
     later = NOW + dt.timedelta(minutes=5)
     (post,) = assistant.escalation.maintenance(later)
     assert post.chat_id == FI_GROUP and "Where to buy skis?" in post.text and post.tag == "tpost:1"
@@ -475,25 +482,10 @@ def test_housekeeping_sends_what_a_crash_left_unsent(tmp_path: Path) -> None:
 
 def test_after_a_restart_what_the_last_process_left_unsent_goes_at_once(tmp_path: Path) -> None:
     before = core_with_user(tmp_path)
-    before.escalation.tickets.create(
-        source_key="c:2",
-        user_id=USER,
-        team_id="fi-advisers",
-        chat_id=FI_GROUP,
-        urgent=0,
-        question="Where to buy skis?",
-        lang="en",
-        country="FI",
-    )  # ... and the process died before the post went out
+    ticket_never_posted(before, "c:2")
     seconds_later = NOW + dt.timedelta(seconds=10)
     assert before.escalation.maintenance(seconds_later) == []  # maybe still in flight
-    store = Store(open_database(tmp_path / "bot.db"), clock=lambda: seconds_later)
-    restarted = Assistant(
-        KnowledgeHolder(SHIPPED_KNOWLEDGE),
-        store,
-        clock=lambda: seconds_later,
-        provider_chats={"fi-advisers": FI_GROUP},
-    )
+    restarted = core_with_user(tmp_path, seconds_later)
     (post,) = restarted.escalation.maintenance(seconds_later)  # not a minute later
     assert post.chat_id == FI_GROUP and "Where to buy skis?" in post.text
 

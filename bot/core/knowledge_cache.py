@@ -23,7 +23,7 @@ import pickle
 import sys
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, BinaryIO
 
 import snowballstemmer
 import yaml
@@ -77,14 +77,13 @@ def read(path: Path, key: str) -> Cached | None:
     """The cached knowledge for `key`, or None (missing, another key, corrupt)."""
     try:
         with path.open("rb") as handle:
-            header = handle.read(len(MAGIC) + 2 * 65)
+            stored_key, checksum = _header(handle)
             payload = handle.read()
     except OSError:
         return None
-    stored_key, _, checksum = header[len(MAGIC) :].decode("ascii", "replace").partition("\n")
-    if not header.startswith(MAGIC) or stored_key != key:
+    if stored_key != key:
         return None
-    if checksum.strip() != hashlib.sha256(payload).hexdigest():
+    if checksum != hashlib.sha256(payload).hexdigest():
         log.warning("knowledge cache %s is damaged; loading the files instead", path)
         return None
     try:
@@ -93,6 +92,25 @@ def read(path: Path, key: str) -> Cached | None:
         log.warning("knowledge cache %s cannot be read; loading the files instead", path)
         return None
     return knowledge, problems, index
+
+
+def holds(path: Path, key: str) -> bool:
+    """Whether the cache file was written for `key`: its header only, without the checksum
+    and unpickling that `read` does (bot/prewarm.py checks this before it builds one)."""
+    try:
+        with path.open("rb") as handle:
+            return _header(handle)[0] == key
+    except OSError:
+        return False
+
+
+def _header(handle: BinaryIO) -> tuple[str, str]:
+    """The key and the payload's checksum at the start of a cache file ("" if it is not one)."""
+    header = handle.read(len(MAGIC) + 2 * 65)
+    if not header.startswith(MAGIC):
+        return "", ""
+    key, _, checksum = header[len(MAGIC) :].decode("ascii", "replace").partition("\n")
+    return key, checksum.strip()
 
 
 def write(path: Path, key: str, cached: Cached) -> None:

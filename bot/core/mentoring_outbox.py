@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 from typing import Any
 
+from bot.core.escalation import UNSENT_GRACE
 from bot.core.mentoring_context import MentoringContext, Notices
 from bot.core.mentoring_notices import notice_reply, notice_row
 from bot.core.replies import Button, Reply
@@ -19,11 +20,9 @@ from bot.i18n import t
 from bot.mentoring_store import Match
 
 log = logging.getLogger(__name__)
-# A notice handed to the adapter and not reported sent within this time is sent again (as
-# ticket notices: bot/core/escalation.py); one sent again GIVE_UP_TRIES times and still not
-# delivered GIVE_UP after it was written is marked failed (a long outage of the bot itself
-# does not count: it tries first).
-UNSENT_GRACE = dt.timedelta(minutes=1)
+# A notice handed to the adapter and not reported sent within UNSENT_GRACE is sent again (as
+# ticket notices); one sent again GIVE_UP_TRIES times and still not delivered GIVE_UP after it
+# was written is marked failed (a long outage of the bot itself does not count: it tries first).
 GIVE_UP = dt.timedelta(days=2)
 GIVE_UP_TRIES = 20
 
