@@ -6,6 +6,8 @@ decision the same way. Rejecting an approved volunteer (after a report) ends the
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.core import render_mentoring as render
 from bot.core.mentoring_context import ButtonHandler, MentoringContext, Notices
 from bot.core.mentoring_matches import Matches
@@ -14,6 +16,8 @@ from bot.core.replies import Button, Incoming, Reply
 from bot.i18n import t
 from bot.mentoring_store import Volunteer
 from bot.storage import Profile
+
+Decision = Callable[[Profile, Volunteer, str], list[Reply]]  # (admin, volunteer, origin)
 
 
 class Approval:
@@ -25,7 +29,18 @@ class Approval:
         self.matches = matches
 
     def buttons(self) -> dict[str, ButtonHandler]:
-        return {"ok": self._approve, "no": self._reject}
+        return {"ok": self._decision(self._approve), "no": self._decision(self._reject)}
+
+    def _decision(self, decide: Decision) -> ButtonHandler:
+        """A button of an admin's decision on volunteer `arg`: for admins only."""
+
+        def handler(profile: Profile, arg: str, incoming: Incoming) -> list[Reply] | None:
+            if profile.user_id not in self.ctx.admin_ids():
+                return [Reply(t(profile.lang, "admin_only"))]
+            found = self.data.volunteer(int(arg)) if arg.isdigit() else None
+            return decide(profile, found, self.ctx.origin(incoming)) if found else None
+
+        return handler
 
     def admin_notices(self, volunteer: Volunteer, origin: str) -> Notices:
         """Every admin gets the new (or changed) profile with Approve / Reject."""
@@ -80,36 +95,27 @@ class Approval:
         notice_key = f"{key}:v{volunteer.id}:{origin}"
         return [notice_row(reply, kind=key, lang=lang, key=notice_key, volunteer_id=volunteer.id)]
 
-    def _approve(self, profile: Profile, arg: str, incoming: Incoming) -> list[Reply] | None:
-        if profile.user_id not in self.ctx.admin_ids():
-            return [Reply(t(profile.lang, "admin_only"))]
-        found = self.data.volunteer(int(arg)) if arg.isdigit() else None
-        if found is None:
-            return None
+    def _approve(self, profile: Profile, found: Volunteer, origin: str) -> list[Reply]:
         lang = profile.lang
-        notices = self._decision_notice(found, "approved", self.ctx.origin(incoming))
+        notices = self._decision_notice(found, "approved", origin)
         if not self.data.set_status(
             found.id, ("pending",), "approved", by=profile.user_id, notices=notices
         ):
             return [self._already_decided(found, lang)]
         return [Reply(t(lang, "mt_admin_approved", id=found.id)), *self.ctx.deliver(notices)]
 
-    def _reject(self, profile: Profile, arg: str, incoming: Incoming) -> list[Reply] | None:
-        """Reject a waiting volunteer, or switch off an approved one (after a report)."""
-        if profile.user_id not in self.ctx.admin_ids():
-            return [Reply(t(profile.lang, "admin_only"))]
-        found = self.data.volunteer(int(arg)) if arg.isdigit() else None
-        if found is None:
-            return None
+    def _reject(self, profile: Profile, found: Volunteer, origin: str) -> list[Reply]:
+        """Reject a waiting volunteer, or switch off an approved one (after a report). Their
+        matches end either way (also when a crash came between the decision and ending them)."""
         lang = profile.lang
         old = ("pending", "approved", "paused")
-        notices = self._decision_notice(found, "rejected", self.ctx.origin(incoming))
-        if not self.data.set_status(found.id, old, "rejected", by=profile.user_id, notices=notices):
-            # Already decided; a switched-off volunteer's matches end (also when a crash came
-            # between the decision and ending them).
-            ended = self.matches.close_all(found.user_id, volunteer_only=True, closed_by="admin")
-            return [self._already_decided(found, lang), *ended]
+        notices = self._decision_notice(found, "rejected", origin)
+        decided = self.data.set_status(
+            found.id, old, "rejected", by=profile.user_id, notices=notices
+        )
         ended = self.matches.close_all(found.user_id, volunteer_only=True, closed_by="admin")
+        if not decided:
+            return [self._already_decided(found, lang), *ended]
         return [
             Reply(t(lang, "mt_admin_rejected", id=found.id)),
             *self.ctx.deliver(notices),
